@@ -1,0 +1,1 @@
+"""ketamine-clinic: an open-source system for clinics that give ketamine therapy."""

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "ketamine_clinic.accounts"
+    label = "accounts"
+    verbose_name = "Clinics and staff"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (login and failed-login audit)

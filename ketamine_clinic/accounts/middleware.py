@@ -1,0 +1,36 @@
+"""Two-factor enrolment before anything else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+# Paths a signed-in staff member without TOTP may still reach: enrolment itself, sign-out,
+# static files and the health check.
+_OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz", "/api/")
+
+
+def has_totp(user: object) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class RequireTwoFactorMiddleware:
+    """Send a signed-in staff member who has not enrolled TOTP to the enrolment page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            settings.KETAMINE_CLINIC_REQUIRE_MFA
+            and request.user.is_authenticated
+            and not request.path.startswith(_OPEN_PREFIXES)
+            and not has_totp(request.user)
+        ):
+            return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)

@@ -1,0 +1,36 @@
+"""Audit rows for sign-in events, which allauth and Django announce by signal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.mfa.signals import authenticator_added
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    record(actor=user, action=Action.LOGIN)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        record(actor=user, action=Action.LOGOUT)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    username = str(credentials.get("username") or credentials.get("email") or "")[:150]
+    record(actor=None, actor_username=username, action=Action.LOGIN_FAILED)
+
+
+@receiver(authenticator_added)
+def _authenticator_added(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
+    record(actor=user, action=Action.MFA_ENROLLED, detail={"type": authenticator.type})

@@ -1,0 +1,256 @@
+"""The JSON API at /api/v1/: the same roles, clinics and services as the UI."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
+from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.accounts.permissions import MATRIX, Perm, Role
+from ketamine_clinic.accounts.services import staff_for_api_token
+from ketamine_clinic.audit.selectors import AuditFilter, audit_events
+from ketamine_clinic.patients import selectors, services
+from ketamine_clinic.patients.models import Patient
+
+from . import schemas
+
+MAX_LIMIT = 200
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> StaffMember | None:
+        return staff_for_api_token(token)
+
+
+api = NinjaAPI(
+    title="ketamine-clinic API",
+    version="1",
+    description="Patients, staff and the audit trail. Authenticate with `Authorization: Bearer "
+    "<token>` (create one in the UI or with `ketamine-clinic create-token USERNAME`).",
+    urls_namespace="api",
+    auth=BearerToken(),
+    docs_url=None,  # the bundled Swagger page loads from a CDN; the OpenAPI document is enough
+)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "filters")]
+    return ".".join(parts) or "__all__"
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
+    return api.create_response(
+        request, {"detail": "Invalid request.", "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(ValidationError)
+def _invalid_data(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        errors = [
+            {"field": field, "message": message}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    else:
+        errors = [{"field": "__all__", "message": m} for m in exc.messages]
+    return api.create_response(request, {"detail": "Invalid data.", "errors": errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "Forbidden."}, status=403)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+def _page(limit: int, offset: int) -> tuple[int, int]:
+    return max(1, min(limit, MAX_LIMIT)), max(0, offset)
+
+
+def _patient_detail(patient: Patient) -> dict[str, Any]:
+    summary = selectors.chart_summary(patient)
+    data: dict[str, Any] = schemas.PatientOut.from_orm(patient).dict()
+    for name in (
+        "phone",
+        "email",
+        "address",
+        "emergency_contact_name",
+        "emergency_contact_relationship",
+        "emergency_contact_phone",
+        "escort_name",
+        "escort_phone",
+        "allergies",
+        "no_known_drug_allergies",
+    ):
+        data[name] = getattr(patient, name)
+    data["age"] = summary.age
+    data["latest_weight"] = summary.latest_weight
+    data["bmi"] = summary.bmi.value if summary.bmi else None
+    data["indications"] = list(patient.indications.filter(removed_at=None))
+    data["medications"] = list(patient.medications.all())
+    data["care_team"] = [
+        {
+            "staff_username": m.staff.username,
+            "staff_name": m.staff.display_name,
+            "responsibility": m.responsibility,
+        }
+        for m in patient.care_team.select_related("staff")
+    ]
+    return data
+
+
+@api.get("/me", response=schemas.MeOut, tags=["staff"])
+def me(request: HttpRequest) -> dict[str, Any]:
+    """The token's owner, their clinics, roles and permissions."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    return {
+        "username": staff.username,
+        "name": staff.display_name,
+        "email": staff.email,
+        "memberships": [
+            {
+                "clinic_id": m.clinic_id,
+                "clinic": m.clinic.name,
+                "role": m.role,
+                "permissions": sorted(p.value for p in MATRIX[Role(m.role)]),
+            }
+            for m in active_memberships(staff)
+        ],
+    }
+
+
+@api.get("/patients", response=schemas.PatientPage, tags=["patients"])
+def patient_list(
+    request: HttpRequest, q: str = "", limit: int = 50, offset: int = 0
+) -> dict[str, Any]:
+    """Patients of your clinics; `q` searches name, MRN or date of birth (YYYY-MM-DD)."""
+    limit, offset = _page(limit, offset)
+    patients = selectors.patient_search(request.auth, q).order_by("id")  # type: ignore[attr-defined]
+    return {
+        "count": patients.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": list(patients[offset : offset + limit]),
+    }
+
+
+@api.post(
+    "/patients",
+    response={201: schemas.PatientDetailOut, 403: schemas.ErrorOut, 422: schemas.ErrorOut},
+    tags=["patients"],
+)
+def patient_create(request: HttpRequest, payload: schemas.PatientCreateIn) -> tuple[int, Any]:
+    """Register a patient at one of your clinics; an MRN is issued unless one is given."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    clinic = clinics_where(staff, Perm.CHART_VIEW).filter(pk=payload.clinic_id).first()
+    if clinic is None:
+        raise ValidationError({"clinic_id": "No such clinic among yours."})
+    data = payload.dict(exclude_unset=True)
+    for key in ("clinic_id", "mrn", "weight_kg", "height_cm"):
+        data.pop(key, None)
+    patient = services.patient_register(
+        actor=staff,
+        clinic=clinic,
+        details=data,
+        mrn=payload.mrn,
+        weight_kg=payload.weight_kg,
+        height_cm=payload.height_cm,
+    )
+    return 201, _patient_detail(patient)
+
+
+@api.get("/patients/{patient_id}", response=schemas.PatientDetailOut, tags=["patients"])
+def patient_get(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    """One chart (the read is audited); 404 for a patient outside your clinics."""
+    summary = selectors.patient_chart(request.auth, patient_id)  # type: ignore[attr-defined]
+    return _patient_detail(summary.patient)
+
+
+@api.patch(
+    "/patients/{patient_id}",
+    response={200: schemas.PatientDetailOut, 403: schemas.ErrorOut, 422: schemas.ErrorOut},
+    tags=["patients"],
+)
+def patient_patch(
+    request: HttpRequest, patient_id: int, payload: schemas.PatientPatchIn
+) -> dict[str, Any]:
+    """Change identity, contact or allergy details; only the fields sent are changed."""
+    patient = selectors.patient_for(request.auth, patient_id)  # type: ignore[attr-defined]
+    patient = services.patient_update(
+        actor=request.auth,  # type: ignore[attr-defined]
+        patient=patient,
+        changes=payload.dict(exclude_unset=True),
+    )
+    return _patient_detail(patient)
+
+
+@api.post(
+    "/patients/{patient_id}/weights",
+    response={201: schemas.WeightOut, 403: schemas.ErrorOut, 422: schemas.ErrorOut},
+    tags=["patients"],
+)
+def weight_create(
+    request: HttpRequest, patient_id: int, payload: schemas.WeightIn
+) -> tuple[int, Any]:
+    """Record a weight (and optionally height) measurement."""
+    patient = selectors.patient_for(request.auth, patient_id)  # type: ignore[attr-defined]
+    row = services.weight_record(actor=request.auth, patient=patient, **payload.dict())  # type: ignore[attr-defined]
+    return 201, row
+
+
+@api.post(
+    "/patients/{patient_id}/indications",
+    response={201: schemas.IndicationOut, 403: schemas.ErrorOut, 422: schemas.ErrorOut},
+    tags=["patients"],
+)
+def indication_create(
+    request: HttpRequest, patient_id: int, payload: schemas.IndicationIn
+) -> tuple[int, Any]:
+    """Add an ICD-10-CM coded indication."""
+    patient = selectors.patient_for(request.auth, patient_id)  # type: ignore[attr-defined]
+    row = services.indication_add(actor=request.auth, patient=patient, **payload.dict())  # type: ignore[attr-defined]
+    return 201, row
+
+
+@api.get(
+    "/audit-events",
+    response={200: schemas.AuditEventPage, 403: schemas.ErrorOut},
+    tags=["audit"],
+)
+def audit_event_list(
+    request: HttpRequest,
+    patient: int | None = None,
+    user: str = "",
+    action: str = "",
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """The audit trail of your clinics (auditors and admins only), newest first."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    require(staff, Perm.AUDIT_VIEW)
+    limit, offset = _page(limit, offset)
+    filters = AuditFilter(
+        patient_id=patient, username=user, action=action, since=since, until=until
+    )
+    events = audit_events(staff, filters)
+    return {
+        "count": events.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": list(events[offset : offset + limit]),
+    }

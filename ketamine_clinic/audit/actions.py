@@ -1,0 +1,35 @@
+"""The registry of audit actions: every AuditEvent.action is one of these names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGOUT = "auth.logout"
+    MFA_ENROLLED = "auth.mfa_enrolled"
+    PERMISSION_DENIED = "access.denied"
+    PATIENT_SEARCH = "patient.search"
+    CHART_VIEW = "chart.view"
+    PATIENT_CREATE = "patient.create"
+    PATIENT_UPDATE = "patient.update"
+    WEIGHT_RECORD = "weight.record"
+    INDICATION_ADD = "indication.add"
+    INDICATION_REMOVE = "indication.remove"
+    MEDICATION_ADD = "medication.add"
+    MEDICATION_STOP = "medication.stop"
+    CARE_TEAM_ADD = "care_team.add"
+    CARE_TEAM_REMOVE = "care_team.remove"
+    STAFF_INVITE = "staff.invite"
+    STAFF_INVITE_ACCEPT = "staff.invite_accept"
+    STAFF_ROLE_CHANGE = "staff.role_change"
+    STAFF_DEACTIVATE = "staff.deactivate"
+    API_TOKEN_CREATE = "api_token.create"
+    API_TOKEN_REVOKE = "api_token.revoke"
+    AUDIT_SEARCH = "audit.search"
+    AUDIT_EXPORT = "audit.export"
+
+
+ACTION_CHOICES = [(a.value, a.value) for a in Action]

@@ -1,0 +1,68 @@
+"""Searching the audit trail, within the clinics the reader may audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ketamine_clinic.accounts.access import clinics_where
+from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.accounts.permissions import Perm
+
+from .models import AuditEvent
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    patient_id: int | None = None
+    username: str = ""
+    action: str = ""
+    since: date | None = None
+    until: date | None = None  # inclusive: the whole day
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            k: str(v)
+            for k, v in {
+                "patient": self.patient_id,
+                "user": self.username,
+                "action": self.action,
+                "since": self.since,
+                "until": self.until,
+            }.items()
+            if v
+        }
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEvent]:
+    """Return the events `actor` may audit that match `filters`, newest first.
+
+    An auditor sees the events of their clinics, and the sign-in events of their organisation's
+    staff (and failed sign-ins that name no known account), which belong to no clinic.
+    """
+    clinics = clinics_where(actor, Perm.AUDIT_VIEW)
+    if not clinics.exists():
+        return AuditEvent.objects.none()
+    events = AuditEvent.objects.filter(
+        Q(clinic__in=clinics)
+        | Q(clinic=None, actor__organization=actor.organization_id)
+        | Q(clinic=None, actor=None)
+    ).select_related("patient", "clinic")
+    if filters.patient_id is not None:
+        events = events.filter(patient_id=filters.patient_id)
+    if filters.username:
+        events = events.filter(actor_username__iexact=filters.username)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.since:
+        events = events.filter(occurred_at__gte=_start_of(filters.since))
+    if filters.until:
+        events = events.filter(occurred_at__lt=_start_of(filters.until + timedelta(days=1)))
+    return events.order_by("-occurred_at", "-id")

@@ -1,0 +1,95 @@
+"""Body measurements: plausibility ranges, BMI and age."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+# Plausible adult ranges accepted at data entry (issue #2, "Bad input"). A value outside them is
+# a typing error far more often than a real patient, so it is refused with a message.
+WEIGHT_KG_MIN = Decimal("25")
+WEIGHT_KG_MAX = Decimal("350")
+HEIGHT_CM_MIN = Decimal("100")
+HEIGHT_CM_MAX = Decimal("250")
+# Oldest plausible date of birth, in years before today (issue #2).
+MAX_AGE_YEARS = 120
+
+
+class MeasurementError(ValueError):
+    """A measurement outside its plausible range; `field` names what was wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def check_weight_kg(weight_kg: Decimal) -> Decimal:
+    """Return the weight if it is within 25–350 kg, else raise MeasurementError."""
+    if not WEIGHT_KG_MIN <= weight_kg <= WEIGHT_KG_MAX:
+        raise MeasurementError(
+            "weight_kg", f"Weight must be between {WEIGHT_KG_MIN} and {WEIGHT_KG_MAX} kg."
+        )
+    return weight_kg
+
+
+def check_height_cm(height_cm: Decimal) -> Decimal:
+    """Return the height if it is within 100–250 cm, else raise MeasurementError."""
+    if not HEIGHT_CM_MIN <= height_cm <= HEIGHT_CM_MAX:
+        raise MeasurementError(
+            "height_cm", f"Height must be between {HEIGHT_CM_MIN} and {HEIGHT_CM_MAX} cm."
+        )
+    return height_cm
+
+
+def check_date_of_birth(date_of_birth: date, today: date) -> date:
+    """Return the date of birth if it is not in the future and at most 120 years ago."""
+    if date_of_birth > today:
+        raise MeasurementError("date_of_birth", "Date of birth cannot be in the future.")
+    if age_in_years(date_of_birth, today) > MAX_AGE_YEARS:
+        raise MeasurementError(
+            "date_of_birth", f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago."
+        )
+    return date_of_birth
+
+
+def age_in_years(date_of_birth: date, today: date) -> int:
+    """Return completed years of age on `today` (a birthday on 29 February counts on 1 March)."""
+    had_birthday = (today.month, today.day) >= (date_of_birth.month, date_of_birth.day)
+    return today.year - date_of_birth.year - (0 if had_birthday else 1)
+
+
+@dataclass(frozen=True)
+class BodyMassIndex:
+    value: Decimal  # kg/m², one decimal
+    category: str
+
+
+# WHO adult BMI categories (WHO, "A healthy lifestyle – WHO recommendations", 2010; cut-offs
+# 18.5, 25, 30 kg/m²). LOINC 39156-5 is the BMI observation code (reference.md §3.3).
+BMI_LOINC = "39156-5"
+BODY_WEIGHT_LOINC = "29463-7"  # reference.md §3.3
+BODY_HEIGHT_LOINC = "8302-2"  # reference.md §3.3
+_BMI_CATEGORIES: tuple[tuple[Decimal, str], ...] = (
+    (Decimal("18.5"), "underweight"),
+    (Decimal("25"), "normal weight"),
+    (Decimal("30"), "overweight"),
+)
+
+
+def body_mass_index(weight_kg: Decimal, height_cm: Decimal) -> BodyMassIndex:
+    """Return BMI = weight (kg) / height (m)², rounded half-up to one decimal, with its category.
+
+    80 kg at 180 cm is 24.7 kg/m², "normal weight".
+    """
+    check_weight_kg(weight_kg)
+    check_height_cm(height_cm)
+    height_m = height_cm / Decimal(100)
+    raw = weight_kg / (height_m * height_m)
+    category = "obesity"
+    for upper, name in _BMI_CATEGORIES:
+        if raw < upper:
+            category = name
+            break
+    return BodyMassIndex(raw.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), category)

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from ketamine_clinic.api.api import api
+from ketamine_clinic.web import views as web_views
+
+urlpatterns = [
+    path("", web_views.dashboard, name="dashboard"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("patients/", include("ketamine_clinic.patients.urls")),
+    path("staff/", include("ketamine_clinic.accounts.urls")),
+    path("audit/", include("ketamine_clinic.audit.urls")),
+    path("api/v1/", api.urls),
+]

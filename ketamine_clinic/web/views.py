@@ -1,0 +1,70 @@
+"""The shell: dashboard and health check."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from ketamine_clinic.accounts.access import active_memberships, can, clinics_where
+from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.accounts.permissions import ROLE_LABELS, Perm, Role
+from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.patients.models import Patient
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user: StaffMember = request.user  # type: ignore[assignment]
+    clinics = []
+    for membership in active_memberships(user):
+        clinic = membership.clinic
+        row = {"clinic": clinic, "role": ROLE_LABELS[Role(membership.role)]}
+        if can(user, Perm.CHART_VIEW, clinic):
+            row["patients"] = Patient.objects.filter(clinic=clinic).count()
+            row["new_this_month"] = Patient.objects.filter(
+                clinic=clinic, created_at__gte=timezone.now() - timedelta(days=30)
+            ).count()
+        clinics.append(row)
+    recent = Patient.objects.none()
+    if can(user, Perm.CHART_VIEW):
+        seen = (
+            AuditEvent.objects.filter(actor=user, action="chart.view")
+            .order_by("-occurred_at")
+            .values_list("patient_id", flat=True)[:50]
+        )
+        ids = list(dict.fromkeys(seen))[:8]
+        visible = {
+            p.pk: p
+            for p in Patient.objects.filter(
+                pk__in=ids, clinic__in=clinics_where(user, Perm.CHART_VIEW)
+            ).select_related("clinic")
+        }
+        recent = [visible[i] for i in ids if i in visible]  # type: ignore[assignment]
+    failed_logins = None
+    if can(user, Perm.AUDIT_VIEW):
+        failed_logins = AuditEvent.objects.filter(
+            action="auth.login_failed", occurred_at__gte=timezone.now() - timedelta(days=1)
+        ).count()
+    return render(
+        request,
+        "web/dashboard.html",
+        {"clinics": clinics, "recent": recent, "failed_logins": failed_logins},
+    )
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the database answers a query, 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+    return JsonResponse({"status": "ok", "database": "up"})
