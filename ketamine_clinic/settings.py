@@ -211,6 +211,14 @@ USE_TZ = True
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ketamine-clinic@localhost")
 
+# A database cache: login rate limits hold across every app server and worker process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "kc_cache",
+    }
+}
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

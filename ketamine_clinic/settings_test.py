@@ -18,3 +18,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KETAMINE_CLINIC_ALLOW_FLUSH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# Argon2 is the production hasher (tested in tests/test_login.py with the real settings);
+# most tests create staff by the dozen, so they hash with a fast one.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]

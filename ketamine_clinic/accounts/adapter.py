@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -12,6 +18,23 @@ from django.http import HttpRequest
 class ClinicAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # A staff member who has just signed in with their password and has no authenticator
+        # yet is enrolling for the first time (RequireTwoFactorMiddleware sent them there):
+        # asking for the same password again would add nothing.
+        request = context.request
+        if (
+            app == "allauth.mfa"
+            and request is not None
+            and request.user.is_authenticated
+            and not Authenticator.objects.filter(user=request.user).exists()
+        ):
+            records = get_authentication_records(request, request.user)
+            timeout = account_settings.REAUTHENTICATION_TIMEOUT
+            if records and time.time() - records[-1]["at"] < timeout:
+                return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
 
 class ClinicMFAAdapter(DefaultMFAAdapter):

