@@ -15,7 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-class ClinicAccountAdapter(DefaultAccountAdapter):
+class ClinicAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
@@ -34,10 +34,10 @@ class ClinicAccountAdapter(DefaultAccountAdapter):
             timeout = account_settings.REAUTHENTICATION_TIMEOUT
             if records and time.time() - records[-1]["at"] < timeout:
                 return False
-        return super().is_reauthentication_required(app=app, **kwargs)
+        return bool(super().is_reauthentication_required(app=app, **kwargs))
 
 
-class ClinicMFAAdapter(DefaultMFAAdapter):
+class ClinicMFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         # Two-factor is required for every staff role: the authenticator app can be replaced
         # only by an administrator resetting it, never switched off by its owner.

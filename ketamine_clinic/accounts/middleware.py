@@ -16,7 +16,7 @@ _OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz",
 
 
 def has_totp(user: object) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return bool(Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists())
 
 
 class RequireTwoFactorMiddleware:

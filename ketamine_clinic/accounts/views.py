@@ -17,29 +17,30 @@ from ketamine_clinic.web.forms import add_service_errors
 from . import selectors, services
 from .access import clinics_where, require
 from .forms import AcceptInvitationForm, ApiTokenForm, InviteForm, RoleForm
+from .http import StaffRequest
 from .permissions import ROLE_LABELS, Perm, Role, matrix_rows
 
 
 @login_required
-def staff_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, Perm.STAFF_MANAGE)  # type: ignore[arg-type]
+def staff_list(request: StaffRequest) -> HttpResponse:
+    require(request.user, Perm.STAFF_MANAGE)
     return render(
         request,
         "accounts/staff_list.html",
-        {"memberships": selectors.staff_directory(request.user), "role_form": RoleForm()},  # type: ignore[arg-type]
+        {"memberships": selectors.staff_directory(request.user), "role_form": RoleForm()},
     )
 
 
 @login_required
-def staff_invite(request: HttpRequest) -> HttpResponse:
-    require(request.user, Perm.STAFF_MANAGE)  # type: ignore[arg-type]
-    clinics = clinics_where(request.user, Perm.STAFF_MANAGE)  # type: ignore[arg-type]
+def staff_invite(request: StaffRequest) -> HttpResponse:
+    require(request.user, Perm.STAFF_MANAGE)
+    clinics = clinics_where(request.user, Perm.STAFF_MANAGE)
     form = InviteForm(request.POST or None, clinics=clinics)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             invitation = services.staff_invite(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 clinic=data["clinic"],
                 username=data["username"],
                 email=data["email"],
@@ -74,14 +75,14 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_object_or_404(selectors.staff_directory(request.user), pk=membership_id)  # type: ignore[arg-type]
+def staff_change_role(request: StaffRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(selectors.staff_directory(request.user), pk=membership_id)
     form = RoleForm(request.POST)
     if form.is_valid():
         services.staff_change_role(
             actor=request.user,
             membership=membership,
-            role=Role(form.cleaned_data["role"]),  # type: ignore[arg-type]
+            role=Role(form.cleaned_data["role"]),
         )
         messages.success(request, f"{membership.staff} is now {form.cleaned_data['role']}.")
     else:
@@ -91,10 +92,10 @@ def staff_change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_deactivate(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = get_object_or_404(selectors.staff_directory(request.user), pk=membership_id)  # type: ignore[arg-type]
+def staff_deactivate(request: StaffRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(selectors.staff_directory(request.user), pk=membership_id)
     try:
-        services.staff_deactivate(actor=request.user, membership=membership)  # type: ignore[arg-type]
+        services.staff_deactivate(actor=request.user, membership=membership)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -123,14 +124,14 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def api_tokens(request: HttpRequest) -> HttpResponse:
+def api_tokens(request: StaffRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        issued = services.api_token_create(staff=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        issued = services.api_token_create(staff=request.user, name=form.cleaned_data["name"])
         new_token = issued.token
         form = ApiTokenForm()
-    tokens = request.user.api_tokens.all()  # type: ignore[union-attr]
+    tokens = request.user.api_tokens.all()
     return render(
         request,
         "accounts/api_tokens.html",
@@ -140,15 +141,15 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    api_token = get_object_or_404(request.user.api_tokens, pk=token_id, revoked_at=None)  # type: ignore[union-attr]
-    services.api_token_revoke(actor=request.user, api_token=api_token)  # type: ignore[arg-type]
+def api_token_revoke(request: StaffRequest, token_id: int) -> HttpResponse:
+    api_token = get_object_or_404(request.user.api_tokens, pk=token_id, revoked_at=None)
+    services.api_token_revoke(actor=request.user, api_token=api_token)
     messages.success(request, f"Token {api_token.prefix}… revoked.")
     return redirect("accounts:api_tokens")
 
 
 @login_required
-def role_matrix(request: HttpRequest) -> HttpResponse:
+def role_matrix(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "accounts/role_matrix.html",

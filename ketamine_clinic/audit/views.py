@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from ketamine_clinic.accounts.access import require
+from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 
@@ -65,8 +66,8 @@ def _filters(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter]:
 
 
 @login_required
-def audit_trail(request: HttpRequest) -> HttpResponse:
-    user: StaffMember = request.user  # type: ignore[assignment]
+def audit_trail(request: StaffRequest) -> HttpResponse:
+    user: StaffMember = request.user
     require(user, Perm.AUDIT_VIEW)
     form, filters = _filters(request)
     events = audit_events(user, filters) if form.is_valid() or not request.GET else None
@@ -115,8 +116,8 @@ def _csv_safe(cell: str) -> str:
 
 
 @login_required
-def audit_export(request: HttpRequest) -> HttpResponse:
-    user: StaffMember = request.user  # type: ignore[assignment]
+def audit_export(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
+    user: StaffMember = request.user
     require(user, Perm.AUDIT_VIEW)
     form, filters = _filters(request)
     if request.GET and not form.is_valid():

@@ -18,7 +18,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(forms.ModelForm[Patient]):
     class Meta:
         model = Patient
         fields = [*REGISTRATION_FIELDS, *CLINICAL_FIELDS]
@@ -69,10 +69,11 @@ class PatientRegisterForm(PatientForm):
         self.order_fields(["clinic"])
 
     def details(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.fields}
+        names = [*REGISTRATION_FIELDS, *CLINICAL_FIELDS]
+        return {name: self.cleaned_data[name] for name in names if name in self.fields}
 
 
-class WeightForm(forms.ModelForm):
+class WeightForm(forms.ModelForm[WeightMeasurement]):
     class Meta:
         model = WeightMeasurement
         fields = ["weight_kg", "height_cm", "measured_at"]
@@ -84,7 +85,7 @@ class WeightForm(forms.ModelForm):
         self.fields["measured_at"].required = False
 
 
-class IndicationForm(forms.ModelForm):
+class IndicationForm(forms.ModelForm[Indication]):
     icd10_code = forms.CharField(
         label="ICD-10-CM code",
         max_length=8,
@@ -110,7 +111,7 @@ class IndicationForm(forms.ModelForm):
             raise forms.ValidationError(str(error)) from error
 
 
-class MedicationForm(forms.ModelForm):
+class MedicationForm(forms.ModelForm[MedicationStatement]):
     class Meta:
         model = MedicationStatement
         fields = ["name", "dose_and_frequency", "ketamine_interaction_class", "started_on"]

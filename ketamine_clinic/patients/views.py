@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where
+from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.accounts.selectors import clinic_staff
 from ketamine_clinic.clinical import icd10
@@ -37,9 +38,9 @@ CHART_TABS = [
 
 
 @login_required
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: StaffRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    patients = selectors.patient_search(request.user, query)  # type: ignore[arg-type]
+    patients = selectors.patient_search(request.user, query)
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
     return render(
         request,
@@ -47,21 +48,21 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "query": query,
-            "can_register": can(request.user, Perm.PATIENT_REGISTER),  # type: ignore[arg-type]
+            "can_register": can(request.user, Perm.PATIENT_REGISTER),
         },
     )
 
 
 @login_required
-def patient_register(request: HttpRequest) -> HttpResponse:
+def patient_register(request: StaffRequest) -> HttpResponse:
     user = request.user
-    clinics = clinics_where(user, Perm.PATIENT_REGISTER)  # type: ignore[arg-type]
-    clinical = can(user, Perm.CHART_CLINICAL_EDIT)  # type: ignore[arg-type]
+    clinics = clinics_where(user, Perm.PATIENT_REGISTER)
+    clinical = can(user, Perm.CHART_CLINICAL_EDIT)
     form = PatientRegisterForm(request.POST or None, clinics=clinics, clinical=clinical)
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.patient_register(
-                actor=user,  # type: ignore[arg-type]
+                actor=user,
                 clinic=form.cleaned_data["clinic"],
                 details=form.details(),
                 weight_kg=form.cleaned_data["weight_kg"],
@@ -75,21 +76,21 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
 
-def _chart_context(request: HttpRequest, patient_id: int, tab: str) -> dict[str, Any]:
-    summary = selectors.patient_chart(request.user, patient_id)  # type: ignore[arg-type]
+def _chart_context(request: StaffRequest, patient_id: int, tab: str) -> dict[str, Any]:
+    summary = selectors.patient_chart(request.user, patient_id)
     clinic = summary.patient.clinic
     return {
         "summary": summary,
         "patient": summary.patient,
         "tabs": CHART_TABS,
         "tab": tab,
-        "can_edit_clinical": can(request.user, Perm.CHART_CLINICAL_EDIT, clinic),  # type: ignore[arg-type]
-        "can_register": can(request.user, Perm.PATIENT_REGISTER, clinic),  # type: ignore[arg-type]
+        "can_edit_clinical": can(request.user, Perm.CHART_CLINICAL_EDIT, clinic),
+        "can_register": can(request.user, Perm.PATIENT_REGISTER, clinic),
     }
 
 
 @login_required
-def chart(request: HttpRequest, patient_id: int) -> HttpResponse:
+def chart(request: StaffRequest, patient_id: int) -> HttpResponse:
     context = _chart_context(request, patient_id, "overview")
     patient: Patient = context["patient"]
     context.update(
@@ -105,7 +106,7 @@ def chart(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @login_required
-def chart_weights(request: HttpRequest, patient_id: int) -> HttpResponse:
+def chart_weights(request: StaffRequest, patient_id: int) -> HttpResponse:
     context = _chart_context(request, patient_id, "weights")
     context.update(
         weights=context["patient"].weights.select_related("recorded_by"), weight_form=WeightForm()
@@ -114,21 +115,21 @@ def chart_weights(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @login_required
-def chart_details(request: HttpRequest, patient_id: int) -> HttpResponse:
+def chart_details(request: StaffRequest, patient_id: int) -> HttpResponse:
     context = _chart_context(request, patient_id, "details")
     return render(request, "patients/chart_details.html", context)
 
 
 @login_required
-def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+def patient_edit(request: StaffRequest, patient_id: int) -> HttpResponse:
     user = request.user
-    patient = selectors.patient_for(user, patient_id)  # type: ignore[arg-type]
-    clinical = can(user, Perm.CHART_CLINICAL_EDIT, patient.clinic)  # type: ignore[arg-type]
+    patient = selectors.patient_for(user, patient_id)
+    clinical = can(user, Perm.CHART_CLINICAL_EDIT, patient.clinic)
     form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.fields}
         try:
-            services.patient_update(actor=user, patient=patient, changes=changes)  # type: ignore[arg-type]
+            services.patient_update(actor=user, patient=patient, changes=changes)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -138,7 +139,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _post_form(
-    request: HttpRequest,
+    request: StaffRequest,
     patient_id: int,
     form_class: Any,
     action: Any,
@@ -147,7 +148,7 @@ def _post_form(
     form_kwargs: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """Validate a small chart form, run its service, and come back to the chart."""
-    patient = selectors.patient_for(request.user, patient_id)  # type: ignore[arg-type]
+    patient = selectors.patient_for(request.user, patient_id)
     form = form_class(request.POST, **(form_kwargs or {}))
     if form.is_valid():
         try:
@@ -163,10 +164,10 @@ def _post_form(
 
 @login_required
 @require_POST
-def weight_add(request: HttpRequest, patient_id: int) -> HttpResponse:
+def weight_add(request: StaffRequest, patient_id: int) -> HttpResponse:
     def action(patient: Patient, data: dict[str, Any]) -> str:
         row = services.weight_record(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request.user,
             patient=patient,
             weight_kg=data["weight_kg"],
             height_cm=data["height_cm"],
@@ -179,9 +180,9 @@ def weight_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def indication_add(request: HttpRequest, patient_id: int) -> HttpResponse:
+def indication_add(request: StaffRequest, patient_id: int) -> HttpResponse:
     def action(patient: Patient, data: dict[str, Any]) -> str:
-        row = services.indication_add(actor=request.user, patient=patient, **data)  # type: ignore[arg-type]
+        row = services.indication_add(actor=request.user, patient=patient, **data)
         return f"Added {row.icd10_code} {row.description}."
 
     return _post_form(
@@ -196,9 +197,9 @@ def indication_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def medication_add(request: HttpRequest, patient_id: int) -> HttpResponse:
+def medication_add(request: StaffRequest, patient_id: int) -> HttpResponse:
     def action(patient: Patient, data: dict[str, Any]) -> str:
-        row = services.medication_add(actor=request.user, patient=patient, **data)  # type: ignore[arg-type]
+        row = services.medication_add(actor=request.user, patient=patient, **data)
         return f"Added {row.name}."
 
     return _post_form(
@@ -213,11 +214,11 @@ def medication_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def care_team_add(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient = selectors.patient_for(request.user, patient_id)  # type: ignore[arg-type]
+def care_team_add(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = selectors.patient_for(request.user, patient_id)
 
     def action(patient: Patient, data: dict[str, Any]) -> str:
-        row = services.care_team_add(actor=request.user, patient=patient, **data)  # type: ignore[arg-type]
+        row = services.care_team_add(actor=request.user, patient=patient, **data)
         return f"{row.staff} joined the care team."
 
     return _post_form(
@@ -233,21 +234,21 @@ def care_team_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def indication_remove(request: HttpRequest, patient_id: int, indication_id: int) -> HttpResponse:
-    patient = selectors.patient_for(request.user, patient_id)  # type: ignore[arg-type]
+def indication_remove(request: StaffRequest, patient_id: int, indication_id: int) -> HttpResponse:
+    patient = selectors.patient_for(request.user, patient_id)
     indication = get_object_or_404(patient.indications, pk=indication_id, removed_at=None)
-    services.indication_remove(actor=request.user, indication=indication)  # type: ignore[arg-type]
+    services.indication_remove(actor=request.user, indication=indication)
     messages.success(request, f"Removed {indication.icd10_code}.")
     return redirect("patients:chart", patient_id=patient.pk)
 
 
 @login_required
 @require_POST
-def medication_stop(request: HttpRequest, patient_id: int, medication_id: int) -> HttpResponse:
-    patient = selectors.patient_for(request.user, patient_id)  # type: ignore[arg-type]
+def medication_stop(request: StaffRequest, patient_id: int, medication_id: int) -> HttpResponse:
+    patient = selectors.patient_for(request.user, patient_id)
     medication = get_object_or_404(patient.medications, pk=medication_id)
     try:
-        services.medication_stop(actor=request.user, medication=medication)  # type: ignore[arg-type]
+        services.medication_stop(actor=request.user, medication=medication)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -257,9 +258,9 @@ def medication_stop(request: HttpRequest, patient_id: int, medication_id: int) -
 
 @login_required
 @require_POST
-def care_team_remove(request: HttpRequest, patient_id: int, member_id: int) -> HttpResponse:
-    patient = selectors.patient_for(request.user, patient_id)  # type: ignore[arg-type]
+def care_team_remove(request: StaffRequest, patient_id: int, member_id: int) -> HttpResponse:
+    patient = selectors.patient_for(request.user, patient_id)
     member = get_object_or_404(patient.care_team, pk=member_id)
-    services.care_team_remove(actor=request.user, member=member)  # type: ignore[arg-type]
+    services.care_team_remove(actor=request.user, member=member)
     messages.success(request, f"{member.staff} left the care team.")
     return redirect("patients:chart", patient_id=patient.pk)

@@ -15,13 +15,13 @@ def clinic_shell(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {"demo_mode": settings.KETAMINE_CLINIC_DEMO}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        memberships = list(active_memberships(user))  # type: ignore[arg-type]
+        memberships = list(active_memberships(user))
         context["my_roles"] = [
             f"{ROLE_LABELS[Role(m.role)]} · {m.clinic.name}" for m in memberships
         ]
         context["nav"] = {
-            "patients": can(user, Perm.CHART_VIEW),  # type: ignore[arg-type]
-            "staff": can(user, Perm.STAFF_MANAGE),  # type: ignore[arg-type]
-            "audit": can(user, Perm.AUDIT_VIEW),  # type: ignore[arg-type]
+            "patients": can(user, Perm.CHART_VIEW),
+            "staff": can(user, Perm.STAFF_MANAGE),
+            "audit": can(user, Perm.AUDIT_VIEW),
         }
     return context

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from ketamine_clinic.accounts.access import active_memberships, can, clinics_where
+from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import ROLE_LABELS, Perm, Role
 from ketamine_clinic.audit.models import AuditEvent
@@ -19,8 +20,8 @@ from ketamine_clinic.patients.models import Patient
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user: StaffMember = request.user  # type: ignore[assignment]
+def dashboard(request: StaffRequest) -> HttpResponse:
+    user: StaffMember = request.user
     clinics = []
     for membership in active_memberships(user):
         clinic = membership.clinic
@@ -31,7 +32,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 clinic=clinic, created_at__gte=timezone.now() - timedelta(days=30)
             ).count()
         clinics.append(row)
-    recent = Patient.objects.none()
+    recent: list[Patient] = []
     if can(user, Perm.CHART_VIEW):
         seen = (
             AuditEvent.objects.filter(actor=user, action="chart.view")
@@ -45,7 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 pk__in=ids, clinic__in=clinics_where(user, Perm.CHART_VIEW)
             ).select_related("clinic")
         }
-        recent = [visible[i] for i in ids if i in visible]  # type: ignore[assignment]
+        recent = [visible[i] for i in ids if i in visible]
     failed_logins = None
     if can(user, Perm.AUDIT_VIEW):
         failed_logins = AuditEvent.objects.filter(
