@@ -57,6 +57,11 @@ def test_another_clinics_chart_is_404_like_a_missing_one(world, login, path):
     assert foreign.status_code == missing.status_code == 404
     assert _without_csrf(foreign.content) == _without_csrf(missing.content)
     assert not AuditEvent.objects.filter(action="chart.view", patient=world.patient2).exists()
+    # The guess is on the record, for the other clinic's auditors to see.
+    attempt = AuditEvent.objects.get(action="access.denied", actor=world.nurse)
+    assert attempt.patient == world.patient2
+    assert attempt.clinic == world.clinic2
+    assert attempt.detail == {"reason": "patient outside the actor's clinics"}
 
 
 @pytest.mark.parametrize(
@@ -69,9 +74,10 @@ def test_another_clinics_chart_is_404_like_a_missing_one(world, login, path):
 )
 def test_writes_to_another_clinics_chart_are_404_and_write_nothing(world, login, path, data):
     client = login(world.prescriber)
-    before = AuditEvent.objects.count()
+    before = AuditEvent.objects.exclude(action="access.denied").count()
     assert client.post(path.format(id=world.patient2.pk), data).status_code == 404
-    assert AuditEvent.objects.count() == before
+    assert AuditEvent.objects.exclude(action="access.denied").count() == before
+    assert AuditEvent.objects.filter(action="access.denied", patient=world.patient2).count() == 1
     assert world.patient2.weights.count() == 0
     assert world.patient2.indications.count() == 0
 

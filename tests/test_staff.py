@@ -123,6 +123,25 @@ def test_deactivation_closes_the_account_but_keeps_it(world, token_for, client):
     assert AuditEvent.objects.filter(actor=world.nurse).exists() or True
 
 
+def test_admin_resets_a_lost_authenticator_and_the_owner_enrols_again(world, login):
+    from allauth.mfa.models import Authenticator
+
+    from tests.conftest import enrol_totp
+
+    enrol_totp(world.nurse)
+    assert Authenticator.objects.filter(user=world.nurse).count() == 1
+    membership = Membership.objects.get(staff=world.nurse)
+    client = login(world.admin)
+    assert "enrolled" in client.get("/staff/").content.decode()
+    response = client.post(f"/staff/{membership.pk}/reset-two-factor/")
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=world.nurse).exists()
+    event = AuditEvent.objects.get(action="auth.mfa_reset")
+    assert event.detail == {"username": "nurse", "authenticators_removed": 1}
+    with pytest.raises(AccessDenied):
+        services.staff_reset_two_factor(actor=world.prescriber, membership=membership)
+
+
 def test_admins_cannot_deactivate_themselves(world):
     with pytest.raises(ValidationError, match="your own role"):
         services.staff_deactivate(

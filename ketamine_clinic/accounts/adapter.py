@@ -39,6 +39,6 @@ class ClinicAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
 class ClinicMFAAdapter(DefaultMFAAdapter):  # type: ignore[misc]
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
-        # Two-factor is required for every staff role: the authenticator app can be replaced
-        # only by an administrator resetting it, never switched off by its owner.
+        # Two-factor is required for every staff role: an authenticator is never switched off
+        # by its owner; a clinic admin resets it (services.staff_reset_two_factor).
         return not settings.KETAMINE_CLINIC_REQUIRE_MFA

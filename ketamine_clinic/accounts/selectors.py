@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from .access import clinics_where
 from .models import Clinic, Membership, StaffMember
@@ -15,6 +15,7 @@ def staff_directory(actor: StaffMember) -> QuerySet[Membership]:
     return (
         Membership.objects.filter(clinic__in=clinics)
         .select_related("staff", "clinic")
+        .annotate(authenticators=Count("staff__authenticator", distinct=True))
         .order_by("-is_active", "clinic__name", "staff__last_name", "staff__first_name")
     )
 

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -164,6 +165,26 @@ def staff_deactivate(*, actor: StaffMember, membership: Membership) -> Membershi
             detail={"username": staff.username, "account_closed": account_closed},
         )
     return membership
+
+
+def staff_reset_two_factor(*, actor: StaffMember, membership: Membership) -> int:
+    """Remove a colleague's authenticator app and recovery codes (a lost phone).
+
+    Their next sign-in sends them to enrol a new authenticator. Returns how many were removed.
+    """
+    require(actor, Perm.STAFF_MANAGE, membership.clinic)
+    if membership.staff_id == actor.pk:
+        raise ValidationError("Ask another admin to reset your own two-factor.")
+    with transaction.atomic():
+        removed: int = Authenticator.objects.filter(user=membership.staff).delete()[0]
+        record(
+            actor=actor,
+            action=Action.MFA_RESET,
+            clinic=membership.clinic,
+            obj=membership.staff,
+            detail={"username": membership.staff.username, "authenticators_removed": removed},
+        )
+    return removed
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,21 @@ def staff_deactivate(request: StaffRequest, membership_id: int) -> HttpResponse:
     return redirect("accounts:staff")
 
 
+@login_required
+@require_POST
+def staff_reset_two_factor(request: StaffRequest, membership_id: int) -> HttpResponse:
+    membership = get_object_or_404(selectors.staff_directory(request.user), pk=membership_id)
+    try:
+        services.staff_reset_two_factor(actor=request.user, membership=membership)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Two-factor reset for {membership.staff}: they enrol again at next sign-in."
+        )
+    return redirect("accounts:staff")
+
+
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(token)
     if invitation is None:

@@ -10,6 +10,7 @@ class Action(StrEnum):
     LOGIN_FAILED = "auth.login_failed"
     LOGOUT = "auth.logout"
     MFA_ENROLLED = "auth.mfa_enrolled"
+    MFA_RESET = "auth.mfa_reset"
     PERMISSION_DENIED = "access.denied"
     PATIENT_SEARCH = "patient.search"
     CHART_VIEW = "chart.view"

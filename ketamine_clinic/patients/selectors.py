@@ -61,11 +61,23 @@ def patient_search(actor: StaffMember, query: str = "") -> QuerySet[Patient]:
     return patients
 
 
-def patient_for(actor: StaffMember, patient_id: int, perm: Perm = Perm.CHART_VIEW) -> Patient:
-    """Return the patient if `actor` may see them; otherwise 404, whether or not they exist."""
+def patient_for(actor: StaffMember, patient_id: int) -> Patient:
+    """Return the patient if `actor` may see them; otherwise 404, whether or not they exist.
+
+    Reaching for an existing patient outside one's clinics (a guessed id) is recorded as a
+    refusal, visible to that patient's clinic's auditors; the answer is the same 404.
+    """
     try:
         return visible_patients(actor).get(pk=patient_id)
     except (Patient.DoesNotExist, ValueError, TypeError) as error:
+        elsewhere = Patient.objects.filter(pk=patient_id).select_related("clinic").first()
+        if elsewhere is not None:
+            record(
+                actor=actor,
+                action=Action.PERMISSION_DENIED,
+                patient=elsewhere,
+                detail={"reason": "patient outside the actor's clinics"},
+            )
         raise Http404("No such patient.") from error
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -145,11 +146,11 @@ def _post_form(
     action: Any,
     redirect_to: str,
     heading: str,
-    form_kwargs: dict[str, Any] | None = None,
+    form_kwargs: Callable[[Patient], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     """Validate a small chart form, run its service, and come back to the chart."""
     patient = selectors.patient_for(request.user, patient_id)
-    form = form_class(request.POST, **(form_kwargs or {}))
+    form = form_class(request.POST, **(form_kwargs(patient) if form_kwargs else {}))
     if form.is_valid():
         try:
             done = action(patient, form.cleaned_data)
@@ -215,8 +216,6 @@ def medication_add(request: StaffRequest, patient_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def care_team_add(request: StaffRequest, patient_id: int) -> HttpResponse:
-    patient = selectors.patient_for(request.user, patient_id)
-
     def action(patient: Patient, data: dict[str, Any]) -> str:
         row = services.care_team_add(actor=request.user, patient=patient, **data)
         return f"{row.staff} joined the care team."
@@ -228,7 +227,7 @@ def care_team_add(request: StaffRequest, patient_id: int) -> HttpResponse:
         action,
         "patients:chart",
         "Add to care team",
-        {"staff": clinic_staff(patient.clinic)},
+        lambda patient: {"staff": clinic_staff(patient.clinic)},
     )
 
 
