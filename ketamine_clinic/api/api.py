@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
@@ -15,7 +15,9 @@ from ketamine_clinic.accounts.access import active_memberships, clinics_where, r
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import MATRIX, Perm, Role
 from ketamine_clinic.accounts.services import staff_for_api_token
+from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.selectors import AuditFilter, audit_events
+from ketamine_clinic.audit.services import record
 from ketamine_clinic.patients import selectors, services
 from ketamine_clinic.patients.models import Patient
 
@@ -152,7 +154,7 @@ def patient_list(
     response={201: schemas.PatientDetailOut, 403: schemas.ErrorOut, 422: schemas.ErrorOut},
     tags=["patients"],
 )
-def patient_create(request: HttpRequest, payload: schemas.PatientCreateIn) -> tuple[int, Any]:
+def patient_create(request: HttpRequest, payload: schemas.PatientCreateIn) -> Status[Any]:
     """Register a patient at one of your clinics; an MRN is issued unless one is given."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     clinic = clinics_where(staff, Perm.CHART_VIEW).filter(pk=payload.clinic_id).first()
@@ -169,7 +171,7 @@ def patient_create(request: HttpRequest, payload: schemas.PatientCreateIn) -> tu
         weight_kg=payload.weight_kg,
         height_cm=payload.height_cm,
     )
-    return 201, _patient_detail(patient)
+    return Status(201, _patient_detail(patient))
 
 
 @api.get("/patients/{patient_id}", response=schemas.PatientDetailOut, tags=["patients"])
@@ -202,13 +204,11 @@ def patient_patch(
     response={201: schemas.WeightOut, 403: schemas.ErrorOut, 422: schemas.ErrorOut},
     tags=["patients"],
 )
-def weight_create(
-    request: HttpRequest, patient_id: int, payload: schemas.WeightIn
-) -> tuple[int, Any]:
+def weight_create(request: HttpRequest, patient_id: int, payload: schemas.WeightIn) -> Status[Any]:
     """Record a weight (and optionally height) measurement."""
     patient = selectors.patient_for(request.auth, patient_id)  # type: ignore[attr-defined]
     row = services.weight_record(actor=request.auth, patient=patient, **payload.dict())  # type: ignore[attr-defined]
-    return 201, row
+    return Status(201, row)
 
 
 @api.post(
@@ -218,11 +218,11 @@ def weight_create(
 )
 def indication_create(
     request: HttpRequest, patient_id: int, payload: schemas.IndicationIn
-) -> tuple[int, Any]:
+) -> Status[Any]:
     """Add an ICD-10-CM coded indication."""
     patient = selectors.patient_for(request.auth, patient_id)  # type: ignore[attr-defined]
     row = services.indication_add(actor=request.auth, patient=patient, **payload.dict())  # type: ignore[attr-defined]
-    return 201, row
+    return Status(201, row)
 
 
 @api.get(
@@ -248,6 +248,8 @@ def audit_event_list(
         patient_id=patient, username=user, action=action, since=since, until=until
     )
     events = audit_events(staff, filters)
+    if filters.patient_id is not None:
+        record(actor=staff, action=Action.AUDIT_SEARCH, detail=filters.as_dict())
     return {
         "count": events.count(),
         "limit": limit,

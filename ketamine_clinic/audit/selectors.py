@@ -44,16 +44,17 @@ def _start_of(day: date) -> datetime:
 def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEvent]:
     """Return the events `actor` may audit that match `filters`, newest first.
 
-    An auditor sees the events of their clinics, and the sign-in events of their organisation's
-    staff (and failed sign-ins that name no known account), which belong to no clinic.
+    An auditor sees the events of their clinics, and the events of their organisation's staff
+    that belong to no clinic and no patient (sign-ins, API tokens), and failed sign-ins that
+    name no known account. Every event about a patient carries the patient's clinic.
     """
     clinics = clinics_where(actor, Perm.AUDIT_VIEW)
     if not clinics.exists():
         return AuditEvent.objects.none()
     events = AuditEvent.objects.filter(
         Q(clinic__in=clinics)
-        | Q(clinic=None, actor__organization=actor.organization_id)
-        | Q(clinic=None, actor=None)
+        | Q(clinic=None, patient=None, actor__organization=actor.organization_id)
+        | Q(clinic=None, patient=None, actor=None)
     ).select_related("patient", "clinic")
     if filters.patient_id is not None:
         events = events.filter(patient_id=filters.patient_id)

@@ -37,12 +37,6 @@ class PatientForm(forms.ModelForm[Patient]):
             for name in CLINICAL_FIELDS:
                 del self.fields[name]
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("no_known_drug_allergies") and (cleaned.get("allergies") or "").strip():
-            self.add_error("no_known_drug_allergies", "Allergies are listed: clear them first.")
-        return cleaned
-
 
 class PatientRegisterForm(PatientForm):
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from ketamine_clinic.clinical import anthropometrics
@@ -65,6 +66,15 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.mrn})"
+
+    def clean(self) -> None:
+        if self.no_known_drug_allergies and self.allergies.strip():
+            raise ValidationError(
+                {
+                    "no_known_drug_allergies": "Allergies are listed: "
+                    "remove them before recording no known drug allergies."
+                }
+            )
 
     @property
     def display_name(self) -> str:

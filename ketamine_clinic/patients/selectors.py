@@ -57,7 +57,11 @@ def patient_search(actor: StaffMember, query: str = "") -> QuerySet[Patient]:
                     | Q(preferred_name__icontains=term)
                     | Q(mrn__iexact=term)
                 )
-        record(actor=actor, action=Action.PATIENT_SEARCH, detail={"query": query})
+        # One row per clinic searched, so that each clinic's auditors see the searches of it.
+        for clinic in clinics_where(actor, Perm.CHART_VIEW):
+            record(
+                actor=actor, action=Action.PATIENT_SEARCH, clinic=clinic, detail={"query": query}
+            )
     return patients
 
 

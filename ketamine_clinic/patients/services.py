@@ -59,10 +59,17 @@ def _next_mrn(organization_id: int) -> str:
     return mrn
 
 
-def _unknown(fields: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+def _clean_values(fields: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """Refuse unknown fields and nulls; strip text (a name of spaces is an empty name)."""
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError({name: "This field is not known." for name in unknown})
+    nulls = sorted(name for name, value in fields.items() if value is None)
+    if nulls:
+        raise ValidationError({name: "This field cannot be null." for name in nulls})
+    return {
+        name: value.strip() if isinstance(value, str) else value for name, value in fields.items()
+    }
 
 
 def patient_register(
@@ -76,7 +83,7 @@ def patient_register(
 ) -> Patient:
     """Register a new patient at `clinic`, with an MRN and optionally a first weight."""
     require(actor, Perm.PATIENT_REGISTER, clinic)
-    _unknown(details, REGISTRATION_FIELDS + CLINICAL_FIELDS)
+    details = _clean_values(details, REGISTRATION_FIELDS + CLINICAL_FIELDS)
     if set(details) & set(CLINICAL_FIELDS):
         require(actor, Perm.CHART_CLINICAL_EDIT, clinic)
     if (weight_kg is not None or height_cm is not None) and weight_kg is None:
@@ -107,7 +114,7 @@ def patient_register(
 
 def patient_update(*, actor: StaffMember, patient: Patient, changes: Mapping[str, Any]) -> Patient:
     """Change a patient's identity, contact or allergy details; the audit row keeps old → new."""
-    _unknown(changes, REGISTRATION_FIELDS + CLINICAL_FIELDS)
+    changes = _clean_values(changes, REGISTRATION_FIELDS + CLINICAL_FIELDS)
     require(actor, Perm.PATIENT_REGISTER, patient.clinic, patient)
     if set(changes) & set(CLINICAL_FIELDS):
         require(actor, Perm.CHART_CLINICAL_EDIT, patient.clinic, patient)
@@ -134,6 +141,10 @@ def _weight_record(
     height_cm: Decimal | None,
     measured_at: datetime,
 ) -> WeightMeasurement:
+    if timezone.is_naive(measured_at):
+        raise ValidationError(
+            {"measured_at": "Give the time with its UTC offset, e.g. 2026-11-26T09:30:00Z."}
+        )
     if measured_at > _now():
         raise ValidationError({"measured_at": "A measurement cannot be in the future."})
     row = WeightMeasurement(
