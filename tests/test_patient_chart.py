@@ -288,7 +288,7 @@ def test_ui_registration_shows_field_errors_and_saves_nothing(world, login):
     assert response.status_code == 200
     body = response.content.decode()
     assert "Date of birth cannot be in the future." in body
-    assert "Ensure this value is less than or equal to 350" in body
+    assert "Weight must be between 25 and 350 kg." in body
     assert Patient.objects.count() == count
 
 

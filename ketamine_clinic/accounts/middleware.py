@@ -10,9 +10,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-# Paths a signed-in staff member without TOTP may still reach: enrolment itself, sign-out,
-# static files and the health check.
-_OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/static/", "/healthz", "/api/")
+# Paths a signed-in staff member without TOTP may still reach: enrolment itself (and the
+# password confirmation allauth may ask for before it), sign-out, static files, the health
+# check, and the API (which authenticates by token, not by session).
+_OPEN_PREFIXES = (
+    "/accounts/2fa/",
+    "/accounts/reauthenticate/",
+    "/accounts/logout/",
+    "/static/",
+    "/healthz",
+    "/api/",
+)
 
 
 def has_totp(user: object) -> bool:

@@ -8,8 +8,9 @@ from django import forms
 from django.db.models import QuerySet
 
 from ketamine_clinic.accounts.models import Clinic, StaffMember
-from ketamine_clinic.clinical import anthropometrics, icd10
+from ketamine_clinic.clinical import icd10
 
+from . import validators
 from .models import Indication, MedicationStatement, Patient, WeightMeasurement
 from .services import CLINICAL_FIELDS, REGISTRATION_FIELDS
 
@@ -45,16 +46,14 @@ class PatientRegisterForm(PatientForm):
         required=False,
         max_digits=5,
         decimal_places=1,
-        min_value=anthropometrics.WEIGHT_KG_MIN,
-        max_value=anthropometrics.WEIGHT_KG_MAX,
+        validators=[validators.validate_weight_kg],
     )
     height_cm = forms.DecimalField(
         label="Height (cm)",
         required=False,
         max_digits=5,
         decimal_places=1,
-        min_value=anthropometrics.HEIGHT_CM_MIN,
-        max_value=anthropometrics.HEIGHT_CM_MAX,
+        validators=[validators.validate_height_cm],
     )
 
     def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:

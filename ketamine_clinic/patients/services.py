@@ -105,7 +105,14 @@ def patient_register(
             action=Action.PATIENT_CREATE,
             patient=patient,
             obj=patient,
-            changes=diff({}, {f: getattr(patient, f) for f in ("mrn", *details.keys())}),
+            changes=diff(
+                {},
+                {
+                    name: getattr(patient, name)
+                    for name in ("mrn", *details.keys())
+                    if getattr(patient, name) not in ("", None)
+                },
+            ),
         )
         if weight_kg is not None:
             _weight_record(actor, patient, weight_kg, height_cm, _now())

@@ -41,70 +41,36 @@ _STAFF_NAMES = {
 }
 PATIENTS_PER_CLINIC = {CLINIC_1: 30, CLINIC_2: 10}
 
-_GIVEN = [
-    "Ava",
-    "Liam",
-    "Maya",
-    "Noah",
-    "Chloe",
-    "Ethan",
-    "Zoe",
-    "Lucas",
-    "Nora",
-    "Owen",
-    "Isla",
-    "Caleb",
-    "Ruby",
-    "Mateo",
-    "Hazel",
-    "Julian",
-    "Leah",
-    "Adrian",
-    "Ivy",
-    "Marcus",
-    "Elena",
-    "Felix",
-    "Sofia",
-    "Gabriel",
-    "Naomi",
-    "Victor",
-    "Clara",
-    "Simon",
-    "Lena",
-    "Omar",
+# fmt: off
+_GIVEN_FEMALE = [
+    "Ava", "Maya", "Chloe", "Zoe", "Nora", "Isla", "Ruby", "Hazel", "Leah", "Ivy", "Elena",
+    "Sofia", "Naomi", "Clara", "Lena", "Katherine", "Elizabeth", "Margaret",
 ]
+_GIVEN_MALE = [
+    "Liam", "Noah", "Ethan", "Lucas", "Owen", "Caleb", "Mateo", "Julian", "Adrian", "Marcus",
+    "Felix", "Gabriel", "Victor", "Simon", "Omar", "William", "Robert", "Jonathan",
+]
+# fmt: on
+_GIVEN = _GIVEN_FEMALE + _GIVEN_MALE
+# Preferred names, for some of the given names.
+_NICKNAMES = {
+    "Katherine": "Kate",
+    "Elizabeth": "Liz",
+    "Margaret": "Maggie",
+    "William": "Will",
+    "Robert": "Bob",
+    "Jonathan": "Jon",
+    "Gabriel": "Gabe",
+    "Julian": "Jules",
+}
+# fmt: off
 _FAMILY = [
-    "Alvarez",
-    "Brennan",
-    "Castillo",
-    "Dawson",
-    "Ellison",
-    "Fischer",
-    "Garner",
-    "Holloway",
-    "Ibarra",
-    "Jensen",
-    "Kowalski",
-    "Lindqvist",
-    "Moreau",
-    "Nakamura",
-    "Oduya",
-    "Petrov",
-    "Quinlan",
-    "Rasmussen",
-    "Sandoval",
-    "Thornton",
-    "Underwood",
-    "Valdez",
-    "Whitaker",
-    "Yilmaz",
-    "Zamora",
-    "Abernathy",
-    "Bishop",
-    "Carver",
-    "Delgado",
-    "Eriksen",
+    "Alvarez", "Brennan", "Castillo", "Dawson", "Ellison", "Fischer", "Garner", "Holloway",
+    "Ibarra", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Oduya", "Petrov",
+    "Quinlan", "Rasmussen", "Sandoval", "Thornton", "Underwood", "Valdez", "Whitaker", "Yilmaz",
+    "Zamora", "Abernathy", "Bishop", "Carver", "Delgado", "Eriksen",
 ]
+# fmt: on
 # (code, treatment-resistant?, weight) — the mix a ketamine clinic sees, TRD most often.
 _INDICATIONS = [
     ("F33.2", True, 10),
@@ -181,15 +147,16 @@ def seed() -> str:
     registrar = {CLINIC_1: staff["frontdesk"], CLINIC_2: staff["nurse2"]}
 
     today = timezone.localdate()
-    names = [(g, f) for g in _GIVEN for f in _FAMILY]
-    rng.shuffle(names)
+    families = list(_FAMILY)
+    rng.shuffle(families)
     count = 0
     for clinic_name, how_many in PATIENTS_PER_CLINIC.items():
         clinic = clinics[clinic_name]
         for _ in range(how_many):
-            given, family = names[count]
-            count += 1
             sex = rng.choice(["female", "male", "female", "male", "other"])
+            given = rng.choice({"female": _GIVEN_FEMALE, "male": _GIVEN_MALE}.get(sex, _GIVEN))
+            family = families[count % len(families)]
+            count += 1
             age_days = rng.randint(19 * 365, 74 * 365)
             patient = services.patient_register(
                 actor=registrar[clinic_name],
@@ -197,7 +164,7 @@ def seed() -> str:
                 details={
                     "legal_given_name": given,
                     "legal_family_name": family,
-                    "preferred_name": rng.choice(["", "", "", given[:3]]),
+                    "preferred_name": _NICKNAMES.get(given, ""),
                     "date_of_birth": today - timedelta(days=age_days),
                     "sex": sex,
                     "phone": f"555-01{rng.randint(10, 99)}",
@@ -212,6 +179,10 @@ def seed() -> str:
                 },
             )
             _chart_history(rng, clinician[clinic_name], patient, today, sex)
+            # Demo charts were opened over the past year (their audit rows keep today's date).
+            Patient.objects.filter(pk=patient.pk).update(
+                created_at=timezone.now() - timedelta(days=rng.randint(5, 365))
+            )
     return f"Demo loaded: 1 organisation, 2 clinics, {len(staff)} staff, {count} patients."
 
 

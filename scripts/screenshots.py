@@ -1,0 +1,238 @@
+"""Take the documentation screenshots from a throw-away demo.
+
+Run as `.venv/bin/python scripts/screenshots.py` (or `make screenshots`). It starts
+`ketamine-clinic demo` on a free local port with its own temporary data dir (so the demo data
+is fresh and nothing of yours is touched), waits for /healthz, signs in as the demo users with
+Playwright driving Debian's Chromium at 1280x900, saves PNGs into docs/screenshots/, and stops
+the server.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT = 180  # seconds: migrate, seed the demo, collect static files, start gunicorn
+
+
+def demo_password() -> str:
+    """DEMO_PASSWORD from ketamine_clinic/web/demo_data.py, read without setting up Django."""
+    source = (ROOT / "ketamine_clinic" / "web" / "demo_data.py").read_text()
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["DEMO_PASSWORD"]
+            and isinstance(node.value, ast.Constant)
+        ):
+            return str(node.value.value)
+    raise SystemExit("DEMO_PASSWORD not found in ketamine_clinic/web/demo_data.py")
+
+
+DEMO_PASSWORD = demo_password()
+
+
+def chromium_path() -> str:
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    sys.exit("Chromium is needed at /usr/bin/chromium (run `make browser`).")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (local http)
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextmanager
+def demo_server() -> Iterator[str]:
+    """Run the demo in a temporary data dir; yield its base URL; stop it and clean up."""
+    data_dir = Path(tempfile.mkdtemp(prefix="kc-screenshots-"))
+    port = free_port()
+    env = dict(os.environ, KETAMINE_CLINIC_DATA_DIR=str(data_dir))
+    env.pop("DATABASE_URL", None)  # the demo's own SQLite file in the temporary data dir
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log_path = data_dir / "server.log"
+    log = log_path.open("w")
+    command = [str(ROOT / ".venv" / "bin" / "ketamine-clinic"), "demo", "--port", str(port)]
+    # Its own process group: gunicorn's workers go with it when it is stopped.
+    server = subprocess.Popen(  # noqa: S603 (fixed argv)
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not _healthy(f"{base}/healthz"):
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                sys.stderr.write(log_path.read_text())
+                raise SystemExit(f"The demo did not come up on {base} (see the log above).")
+            time.sleep(0.3)
+        print(f"demo running at {base} (data dir {data_dir})")
+        yield base
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        log.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def shoot(page: Page, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    path = OUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"  {path.relative_to(ROOT)}")
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).to_have_url(f"{base}/")
+
+
+def sign_out(page: Page, base: str) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base}/accounts/login/")
+
+
+def take_screenshots(page: Page, base: str) -> None:
+    nav = page.get_by_role("navigation", name="Main")
+
+    page.goto(f"{base}/accounts/login/")
+    shoot(page, "01-login")
+
+    sign_in(page, base, "prescriber")
+    shoot(page, "02-dashboard-prescriber")
+
+    nav.get_by_role("link", name="Patients").click()
+    expect(page.get_by_role("heading", name="Patients", exact=True)).to_be_visible()
+    shoot(page, "03-patient-list")
+
+    page.get_by_role("table").get_by_role("link").first.click()
+    expect(page.get_by_role("region", name="Patient summary")).to_be_visible()
+    for table_heading in ("Indications", "Current and past medications"):
+        expect(page.get_by_role("heading", name=table_heading)).to_be_visible()
+    expect(page.locator("table").first.locator("tbody code").first).to_be_visible()
+    shoot(page, "04-chart-overview")
+
+    page.get_by_role("navigation", name="Chart sections").get_by_role(
+        "link", name="Weight & height"
+    ).click()
+    expect(page.get_by_role("link", name="Weight & height")).to_have_attribute(
+        "aria-current", "page"
+    )
+    shoot(page, "05-chart-weights")
+
+    page.goto(f"{base}/patients/new/")
+    page.get_by_label("Legal given name").fill("Imogen")
+    page.get_by_label("Legal family name").fill("Fairweather")
+    next_year = time.localtime().tm_year + 1
+    page.get_by_label("Date of birth").fill(f"{next_year}-01-15")
+    page.get_by_label("Sex").select_option(label="Female")
+    page.get_by_label("Weight (kg)").fill("400")
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator(".field-errors").first).to_be_visible()
+    shoot(page, "06-register-validation-errors")
+    sign_out(page, base)
+
+    sign_in(page, base, "admin")
+    nav.get_by_role("link", name="Staff").click()
+    shoot(page, "07-staff-admin")
+    page.goto(f"{base}/staff/roles/")
+    shoot(page, "08-role-matrix")
+    sign_out(page, base)
+
+    sign_in(page, base, "auditor")
+    nav.get_by_role("link", name="Audit trail").click()
+    shoot(page, "09-audit-trail-auditor")
+    page.get_by_role("link", name="API tokens").click()
+    page.get_by_label("Name").fill("Monthly audit export")
+    page.get_by_role("button", name="Create a token").click()
+    expect(page.get_by_text("Your new token:")).to_be_visible()
+    shoot(page, "10-api-tokens")
+    sign_out(page, base)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with demo_server() as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda msg: (
+                problems.append(f"console {msg.type}: {msg.text}")
+                if msg.type in ("error", "warning")
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda r: (
+                problems.append(f"HTTP {r.status} {r.url}")
+                if r.status >= 400 and r.status != 422
+                else None
+            ),
+        )
+        try:
+            take_screenshots(page, base)
+        finally:
+            context.close()
+            browser.close()
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"screenshots in {OUT.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
