@@ -27,17 +27,11 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.browser.chromium import CHROMIUM_ARGS, find_chromium  # noqa: E402
+
 OUT = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STARTUP_TIMEOUT = 180  # seconds: migrate, seed the demo, collect static files, start gunicorn
 
 
@@ -58,14 +52,10 @@ DEMO_PASSWORD = demo_password()
 
 
 def chromium_path() -> str:
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    sys.exit("Chromium is needed at /usr/bin/chromium (run `make browser`).")
+    path = find_chromium()
+    if path is None:
+        sys.exit("Chromium is needed at /usr/bin/chromium (run `make browser`).")
+    return path
 
 
 def free_port() -> int:

@@ -174,6 +174,14 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(world, login):
         assert all(not cell.startswith(("=", "+", "@")) for cell in row)
 
 
+def test_the_audit_page_finds_a_patient_by_mrn(world, login):
+    client = login(world.auditor)
+    by_mrn = client.get("/audit/", {"patient": "th000001"}).content.decode()
+    assert "3 events" not in by_mrn and "2 events" in by_mrn  # patient.create, weight.record
+    foreign = client.get("/audit/", {"patient": "TH000002"}).content.decode()
+    assert "0 events" in foreign  # clinic 2's patient is not this auditor's
+
+
 def test_nurse_cannot_read_the_audit_trail(world, login):
     client = login(world.nurse)
     assert client.get("/audit/").status_code == 403

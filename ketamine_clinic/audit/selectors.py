@@ -11,6 +11,7 @@ from django.utils import timezone
 from ketamine_clinic.accounts.access import clinics_where
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.patients.models import Patient
 
 from .models import AuditEvent
 
@@ -35,6 +36,27 @@ class AuditFilter:
             }.items()
             if v
         }
+
+
+def patient_reference(actor: StaffMember, reference: str) -> int | None:
+    """Turn what an auditor typed (a patient id or an MRN) into a patient id.
+
+    An MRN is looked up among the patients of the clinics `actor` audits; one that matches
+    nothing gives 0, which matches no event.
+    """
+    reference = reference.strip()
+    if not reference:
+        return None
+    if reference.isdigit():
+        return int(reference)
+    patient_id = (
+        Patient.objects.filter(
+            clinic__in=clinics_where(actor, Perm.AUDIT_VIEW), mrn__iexact=reference
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return patient_id or 0
 
 
 def _start_of(day: date) -> datetime:

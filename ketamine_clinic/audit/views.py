@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from ketamine_clinic.accounts.permissions import Perm
 from . import services
 from .actions import ACTION_CHOICES, Action
 from .models import AuditEvent
-from .selectors import AuditFilter, audit_events
+from .selectors import AuditFilter, audit_events, patient_reference
 
 CSV_COLUMNS = [
     "id",
@@ -43,16 +43,16 @@ CSV_COLUMNS = [
 
 
 class AuditFilterForm(forms.Form):
-    patient = forms.IntegerField(required=False, min_value=1, label="Patient id")
+    patient = forms.CharField(required=False, max_length=20, label="Patient (MRN or id)")
     user = forms.CharField(required=False, max_length=150, label="Username")
     action = forms.ChoiceField(required=False, choices=[("", "any action"), *ACTION_CHOICES])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def to_filter(self) -> AuditFilter:
+    def to_filter(self, actor: StaffMember) -> AuditFilter:
         data = self.cleaned_data
         return AuditFilter(
-            patient_id=data.get("patient"),
+            patient_id=patient_reference(actor, data.get("patient") or ""),
             username=(data.get("user") or "").strip(),
             action=data.get("action") or "",
             since=data.get("since"),
@@ -60,9 +60,9 @@ class AuditFilterForm(forms.Form):
         )
 
 
-def _filters(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter]:
+def _filters(request: StaffRequest) -> tuple[AuditFilterForm, AuditFilter]:
     form = AuditFilterForm(request.GET or None)
-    return form, (form.to_filter() if form.is_valid() else AuditFilter())
+    return form, (form.to_filter(request.user) if form.is_valid() else AuditFilter())
 
 
 @login_required

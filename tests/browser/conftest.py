@@ -8,31 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.chromium import CHROMIUM_ARGS, find_chromium
 
 
 def chromium_path() -> str:
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    pytest.skip("Chromium is not installed (run `make browser`)")
-    raise AssertionError("unreachable")
+    path = find_chromium()
+    if path is None:
+        pytest.skip("Chromium is not installed (run `make browser`)")
+    return path
 
 
 @pytest.fixture(scope="package")
