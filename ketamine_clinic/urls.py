@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from ketamine_clinic.api.api import api
+from ketamine_clinic.measures.urls import self_report_patterns
 from ketamine_clinic.web import views as web_views
 
 urlpatterns = [
@@ -10,5 +11,7 @@ urlpatterns = [
     path("patients/", include("ketamine_clinic.patients.urls")),
     path("staff/", include("ketamine_clinic.accounts.urls")),
     path("audit/", include("ketamine_clinic.audit.urls")),
+    path("measures/", include("ketamine_clinic.measures.urls")),
+    path("r/", include(self_report_patterns)),
     path("api/v1/", api.urls),
 ]

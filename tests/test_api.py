@@ -296,10 +296,38 @@ def test_using_a_token_stamps_last_used_at(world, client):
 @pytest.mark.parametrize(
     ("username", "role", "permissions"),
     [
-        ("admin", "admin", ["audit.view", "chart.view", "patient.register", "staff.manage"]),
-        ("prescriber", "prescriber", ["chart.clinical_edit", "chart.view", "patient.register"]),
-        ("nurse", "nurse", ["chart.clinical_edit", "chart.view", "patient.register"]),
-        ("frontdesk", "front_desk", ["chart.view", "patient.register"]),
+        (
+            "admin",
+            "admin",
+            ["audit.view", "chart.view", "measures.schedule", "patient.register", "staff.manage"],
+        ),
+        (
+            "prescriber",
+            "prescriber",
+            [
+                "alerts.acknowledge",
+                "chart.clinical_edit",
+                "chart.view",
+                "measures.enter",
+                "measures.schedule",
+                "measures.send",
+                "measures.view",
+                "patient.register",
+            ],
+        ),
+        (
+            "nurse",
+            "nurse",
+            [
+                "chart.clinical_edit",
+                "chart.view",
+                "measures.enter",
+                "measures.send",
+                "measures.view",
+                "patient.register",
+            ],
+        ),
+        ("frontdesk", "front_desk", ["chart.view", "measures.send", "patient.register"]),
         ("auditor", "auditor", ["audit.view"]),
     ],
 )

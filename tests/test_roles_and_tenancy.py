@@ -13,7 +13,11 @@ from ketamine_clinic.patients.selectors import patient_search
 
 
 def test_the_matrix():
-    assert MATRIX[Role.FRONT_DESK] == {Perm.CHART_VIEW, Perm.PATIENT_REGISTER}
+    assert MATRIX[Role.FRONT_DESK] == {
+        Perm.CHART_VIEW,
+        Perm.PATIENT_REGISTER,
+        Perm.SELF_REPORT_SEND,
+    }
     assert MATRIX[Role.AUDITOR] == {Perm.AUDIT_VIEW}
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.NURSE]
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.PRESCRIBER]

@@ -17,6 +17,7 @@ _OPEN_PREFIXES = (
     "/accounts/2fa/",
     "/accounts/reauthenticate/",
     "/accounts/logout/",
+    "/r/",
     "/static/",
     "/healthz",
     "/api/",

@@ -25,6 +25,12 @@ class Clinic(models.Model):
     address = models.CharField(max_length=300, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     timezone = models.CharField(max_length=64, default="America/New_York")
+    crisis_resources = models.TextField(
+        max_length=1000,
+        blank=True,
+        help_text="Shown to a patient whose self-report raises a safety alert. Empty: the "
+        "default (988 Suicide & Crisis Lifeline, 911), which suits the US only.",
+    )
 
     class Meta:
         ordering = ["name"]

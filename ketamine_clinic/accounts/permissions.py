@@ -31,6 +31,11 @@ class Perm(StrEnum):
     CHART_CLINICAL_EDIT = "chart.clinical_edit"  # indications, allergies, medications, weight
     STAFF_MANAGE = "staff.manage"  # invite, change roles, deactivate staff
     AUDIT_VIEW = "audit.view"  # search and export the audit trail
+    MEASURES_VIEW = "measures.view"  # see questionnaire answers, scores and safety alerts
+    MEASURES_ENTER = "measures.enter"  # enter questionnaire answers as a clinician
+    SELF_REPORT_SEND = "measures.send"  # send a patient a self-report link
+    ALERT_ACKNOWLEDGE = "alerts.acknowledge"  # acknowledge a safety alert with an action
+    SCHEDULE_MANAGE = "measures.schedule"  # set which questionnaires are due when
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -39,15 +44,36 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.CHART_CLINICAL_EDIT: "Edit indications, allergies, medications, weight and care team",
     Perm.STAFF_MANAGE: "Invite, change roles of and deactivate staff",
     Perm.AUDIT_VIEW: "Search and export the audit trail",
+    Perm.MEASURES_VIEW: "See questionnaire answers, scores and safety alerts",
+    Perm.MEASURES_ENTER: "Enter questionnaire answers",
+    Perm.SELF_REPORT_SEND: "Send patients self-report links",
+    Perm.ALERT_ACKNOWLEDGE: "Acknowledge safety alerts",
+    Perm.SCHEDULE_MANAGE: "Set questionnaire schedules",
 }
 
+_CLINICIAN = {
+    Perm.CHART_VIEW,
+    Perm.PATIENT_REGISTER,
+    Perm.CHART_CLINICAL_EDIT,
+    Perm.MEASURES_VIEW,
+    Perm.MEASURES_ENTER,
+    Perm.SELF_REPORT_SEND,
+}
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
-        {Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW}
+        {
+            Perm.CHART_VIEW,
+            Perm.PATIENT_REGISTER,
+            Perm.STAFF_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.SCHEDULE_MANAGE,
+        }
     ),
-    Role.PRESCRIBER: frozenset({Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.CHART_CLINICAL_EDIT}),
-    Role.NURSE: frozenset({Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.CHART_CLINICAL_EDIT}),
-    Role.FRONT_DESK: frozenset({Perm.CHART_VIEW, Perm.PATIENT_REGISTER}),
+    # Only a prescriber acknowledges a safety alert (issue #3).
+    Role.PRESCRIBER: frozenset({*_CLINICIAN, Perm.ALERT_ACKNOWLEDGE, Perm.SCHEDULE_MANAGE}),
+    Role.NURSE: frozenset(_CLINICIAN),
+    # Front desk sends questionnaires and sees what is due, not the answers.
+    Role.FRONT_DESK: frozenset({Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.SELF_REPORT_SEND}),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
 }
 

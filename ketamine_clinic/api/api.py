@@ -18,6 +18,7 @@ from ketamine_clinic.accounts.services import staff_for_api_token
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.selectors import AuditFilter, audit_events
 from ketamine_clinic.audit.services import record
+from ketamine_clinic.measures.api import router as measures_router
 from ketamine_clinic.patients import selectors, services
 from ketamine_clinic.patients.models import Patient
 
@@ -40,6 +41,9 @@ api = NinjaAPI(
     auth=BearerToken(),
     docs_url=None,  # the bundled Swagger page loads from a CDN; the OpenAPI document is enough
 )
+
+
+api.add_router("", measures_router)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

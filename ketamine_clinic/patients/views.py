@@ -33,6 +33,7 @@ from .models import Patient
 
 CHART_TABS = [
     ("overview", "Overview", "patients:chart"),
+    ("measures", "Measures", "measures:patient"),
     ("weights", "Weight & height", "patients:weights"),
     ("details", "Contact & escort", "patients:details"),
 ]
@@ -77,7 +78,7 @@ def patient_register(request: StaffRequest) -> HttpResponse:
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
 
-def _chart_context(request: StaffRequest, patient_id: int, tab: str) -> dict[str, Any]:
+def chart_context(request: StaffRequest, patient_id: int, tab: str) -> dict[str, Any]:
     summary = selectors.patient_chart(request.user, patient_id)
     clinic = summary.patient.clinic
     return {
@@ -92,7 +93,7 @@ def _chart_context(request: StaffRequest, patient_id: int, tab: str) -> dict[str
 
 @login_required
 def chart(request: StaffRequest, patient_id: int) -> HttpResponse:
-    context = _chart_context(request, patient_id, "overview")
+    context = chart_context(request, patient_id, "overview")
     patient: Patient = context["patient"]
     context.update(
         indications=patient.indications.filter(removed_at=None),
@@ -108,7 +109,7 @@ def chart(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def chart_weights(request: StaffRequest, patient_id: int) -> HttpResponse:
-    context = _chart_context(request, patient_id, "weights")
+    context = chart_context(request, patient_id, "weights")
     context.update(
         weights=context["patient"].weights.select_related("recorded_by"), weight_form=WeightForm()
     )
@@ -117,7 +118,7 @@ def chart_weights(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def chart_details(request: StaffRequest, patient_id: int) -> HttpResponse:
-    context = _chart_context(request, patient_id, "details")
+    context = chart_context(request, patient_id, "details")
     return render(request, "patients/chart_details.html", context)
 
 

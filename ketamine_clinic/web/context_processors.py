@@ -23,5 +23,7 @@ def clinic_shell(request: HttpRequest) -> dict[str, Any]:
             "patients": can(user, Perm.CHART_VIEW),
             "staff": can(user, Perm.STAFF_MANAGE),
             "audit": can(user, Perm.AUDIT_VIEW),
+            "worklist": can(user, Perm.CHART_VIEW),
+            "measure_settings": can(user, Perm.SCHEDULE_MANAGE),
         }
     return context

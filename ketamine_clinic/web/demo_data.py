@@ -19,6 +19,7 @@ from ketamine_clinic.audit.context import AuditContext, set_context
 from ketamine_clinic.clinical.medications import KetamineInteractionClass as MedClass
 from ketamine_clinic.patients import services
 from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.web import demo_measures
 
 DEMO_PASSWORD = "ketamine-demo-2026"
 CLINIC_1 = "Riverbend Downtown"
@@ -144,6 +145,10 @@ def seed() -> str:
         staff[username] = _staff(org, username)
         Membership.objects.create(staff=staff[username], clinic=clinics[clinic_name], role=role)
     clinician = {CLINIC_1: staff["prescriber"], CLINIC_2: staff["nurse2"]}
+    nurses = {CLINIC_1: staff["nurse"], CLINIC_2: staff["nurse2"]}
+    prescribers = {CLINIC_1: staff["prescriber"]}
+    demo_measures.schedules(clinics[CLINIC_1])
+    demo_measures.schedules(clinics[CLINIC_2])
     registrar = {CLINIC_1: staff["frontdesk"], CLINIC_2: staff["nurse2"]}
 
     today = timezone.localdate()
@@ -179,10 +184,18 @@ def seed() -> str:
                 },
             )
             _chart_history(rng, clinician[clinic_name], patient, today, sex)
+            primary = patient.indications.get(is_primary=True).icd10_code
+            demo_measures.history(
+                rng, patient, nurses[clinic_name], prescribers.get(clinic_name), primary
+            )
             # Demo charts were opened over the past year (their audit rows keep today's date).
             Patient.objects.filter(pk=patient.pk).update(
                 created_at=timezone.now() - timedelta(days=rng.randint(5, 365))
             )
+    clinic1_patients = list(Patient.objects.filter(clinic=clinics[CLINIC_1]).order_by("pk"))
+    rng.shuffle(clinic1_patients)
+    demo_measures.recent_alerts(rng, clinic1_patients[:2], staff["nurse"])
+    demo_measures.links(clinic1_patients[2:4], staff["frontdesk"])
     return f"Demo loaded: 1 organisation, 2 clinics, {len(staff)} staff, {count} patients."
 
 

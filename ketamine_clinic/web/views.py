@@ -16,6 +16,7 @@ from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import ROLE_LABELS, Perm, Role
 from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.measures.selectors import due_questionnaires, open_safety_alerts
 from ketamine_clinic.patients.models import Patient
 
 
@@ -47,6 +48,8 @@ def dashboard(request: StaffRequest) -> HttpResponse:
             ).select_related("clinic")
         }
         recent = [visible[i] for i in ids if i in visible]
+    open_alerts = open_safety_alerts(user).count() if can(user, Perm.MEASURES_VIEW) else None
+    due = len(due_questionnaires(user)) if can(user, Perm.CHART_VIEW) else None
     failed_logins = None
     if can(user, Perm.AUDIT_VIEW):
         failed_logins = AuditEvent.objects.filter(
@@ -55,7 +58,13 @@ def dashboard(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "web/dashboard.html",
-        {"clinics": clinics, "recent": recent, "failed_logins": failed_logins},
+        {
+            "clinics": clinics,
+            "recent": recent,
+            "failed_logins": failed_logins,
+            "open_alerts": open_alerts,
+            "due": due,
+        },
     )
 
 

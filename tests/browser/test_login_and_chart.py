@@ -273,7 +273,7 @@ def test_admin_enrols_totp_signs_in_registers_and_audits_a_patient(live_server, 
     # 9. The audit trail, filtered for this patient, shows the chart views.
     main_nav.get_by_role("link", name="Audit trail").click()
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
-    page.get_by_label("Patient id").fill(str(patient.pk))
+    page.get_by_label("Patient (MRN or id)").fill(str(patient.pk))
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(rf"/audit/\?patient={patient.pk}(&|$)"))
     views = page.get_by_role("row").filter(has=page.locator("code", has_text="chart.view"))

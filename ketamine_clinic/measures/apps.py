@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class MeasuresConfig(AppConfig):
+    name = "ketamine_clinic.measures"
+    label = "measures"
+    verbose_name = "Measurement-based care"
+
+    def ready(self) -> None:
+        from ketamine_clinic.patients.selectors import ALERT_PROVIDERS
+
+        from .selectors import open_alerts_for_chart
+
+        ALERT_PROVIDERS.append(open_alerts_for_chart)

@@ -1,0 +1,157 @@
+"""Reads of measurement-based care: worklist, alerts, score histories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from ketamine_clinic.accounts.access import clinics_where
+from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.clinical import outcomes
+from ketamine_clinic.clinical.instruments import INSTRUMENTS, Instrument
+from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.patients.selectors import ChartAlert
+
+from .models import Assessment, MeasureDue, MeasureSchedule, SafetyAlert, SelfReportLink
+
+
+def open_alerts_for_chart(patient: Patient) -> list[ChartAlert]:
+    """The chart header's alerts: every open safety alert of the patient."""
+    return [
+        ChartAlert("danger", f"Safety alert: {alert.reason} ({alert.opened_at:%Y-%m-%d %H:%M})")
+        for alert in patient.safety_alerts.filter(acknowledged_at=None)
+    ]
+
+
+def open_safety_alerts(actor: StaffMember) -> QuerySet[SafetyAlert]:
+    """Open alerts of the clinics where `actor` may see measures, oldest first."""
+    return (
+        SafetyAlert.objects.filter(
+            clinic__in=clinics_where(actor, Perm.MEASURES_VIEW), acknowledged_at=None
+        )
+        .select_related("patient", "assessment", "clinic")
+        .order_by("opened_at")
+    )
+
+
+def safety_alerts(actor: StaffMember, *, open_only: bool = False) -> QuerySet[SafetyAlert]:
+    alerts = SafetyAlert.objects.filter(
+        clinic__in=clinics_where(actor, Perm.MEASURES_VIEW)
+    ).select_related("patient", "assessment", "acknowledged_by")
+    return alerts.filter(acknowledged_at=None) if open_only else alerts
+
+
+@dataclass(frozen=True)
+class DueQuestionnaire:
+    patient: Patient
+    instrument: Instrument
+    due_on: date
+    reason: str
+    overdue: bool
+
+
+def _due_row(
+    patient: Patient, rule: MeasureSchedule, due_on: date, reason: str, today: date
+) -> DueQuestionnaire:
+    return DueQuestionnaire(
+        patient=patient,
+        instrument=INSTRUMENTS[rule.instrument_id],
+        due_on=due_on,
+        reason=reason,
+        overdue=due_on + timedelta(days=rule.overdue_after_days) < today,
+    )
+
+
+def due_questionnaires(actor: StaffMember, today: date | None = None) -> list[DueQuestionnaire]:
+    """Questionnaires due now (or overdue) for the patients of `actor`'s clinics.
+
+    Baseline: due from registration until the instrument has a complete response.
+    Every N days: due N days after the latest complete response (or at registration).
+    Before / the day after a session: due items made by `treatment_event_recorded`.
+    """
+    today = today or timezone.localdate()
+    clinics = clinics_where(actor, Perm.CHART_VIEW)
+    rows: list[DueQuestionnaire] = []
+    rules = MeasureSchedule.objects.filter(clinic__in=clinics, active=True)
+    for rule in rules.exclude(
+        trigger__in=[
+            MeasureSchedule.Trigger.BEFORE_SESSION,
+            MeasureSchedule.Trigger.DAY_AFTER_SESSION,
+        ]
+    ):
+        patients = Patient.objects.filter(clinic=rule.clinic).annotate(
+            last_done=Max(
+                "assessments__administered_at",
+                filter=Q(
+                    assessments__instrument_id=rule.instrument_id,
+                    assessments__status=Assessment.Status.COMPLETE,
+                ),
+            )
+        )
+        for patient in patients:
+            registered = timezone.localtime(patient.created_at).date()
+            if rule.trigger == MeasureSchedule.Trigger.BASELINE:
+                if patient.last_done is None:
+                    rows.append(_due_row(patient, rule, registered, "baseline", today))
+            else:
+                last: datetime | None = patient.last_done
+                start = timezone.localtime(last).date() if last else registered
+                due_on = start + timedelta(days=rule.interval_days or 0)
+                if due_on <= today:
+                    rows.append(
+                        _due_row(patient, rule, due_on, f"every {rule.interval_days} days", today)
+                    )
+    for due in MeasureDue.objects.filter(
+        clinic__in=clinics, satisfied_by=None, due_on__lte=today
+    ).select_related("patient", "schedule"):
+        rows.append(_due_row(due.patient, due.schedule, due.due_on, due.reason, today))
+    return sorted(rows, key=lambda r: (not r.overdue, r.due_on, r.patient.legal_family_name))
+
+
+# Later capabilities (treatment sessions) add a provider of the patient's treatment times, so
+# that score charts mark them on the time axis and baselines are taken before the first one.
+TREATMENT_TIMES_PROVIDERS: list[Callable[[Patient], list[datetime]]] = []
+
+
+def treatment_times(patient: Patient) -> list[datetime]:
+    return sorted(t for provider in TREATMENT_TIMES_PROVIDERS for t in provider(patient))
+
+
+@dataclass(frozen=True)
+class InstrumentHistory:
+    instrument: Instrument
+    points: list[tuple[datetime, int]]  # complete responses with a total, oldest first
+    trajectory: outcomes.Trajectory
+
+
+def score_histories(patient: Patient) -> list[InstrumentHistory]:
+    """Each instrument's totals over time, with baseline, change, response and remission."""
+    treatments = treatment_times(patient)
+    first_treatment = treatments[0] if treatments else None
+    histories = []
+    complete = patient.assessments.filter(
+        status=Assessment.Status.COMPLETE, total__isnull=False
+    ).order_by("administered_at")
+    by_instrument: dict[str, list[tuple[datetime, int]]] = {}
+    for a in complete:
+        by_instrument.setdefault(a.instrument_id, []).append((a.administered_at, a.total or 0))
+    for instrument_id, instrument in INSTRUMENTS.items():
+        points = by_instrument.get(instrument_id)
+        if points:
+            histories.append(
+                InstrumentHistory(
+                    instrument=instrument,
+                    points=points,
+                    trajectory=outcomes.trajectory(instrument_id, points, first_treatment),
+                )
+            )
+    return histories
+
+
+def self_report_links(patient: Patient) -> QuerySet[SelfReportLink]:
+    return patient.self_report_links.select_related("created_by").prefetch_related("assessments")

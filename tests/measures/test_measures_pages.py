@@ -1,0 +1,279 @@
+"""The staff pages and the patient's self-report pages, through the real URLs."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from django.test import override_settings
+from django.utils import timezone
+
+from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.measures import services
+from ketamine_clinic.measures.models import Assessment, SafetyAlert, SelfReportLink
+
+MODERATE = [2, 2, 1, 1, 2, 1, 1, 1, 0]
+
+
+def _phq9_post(values, difficulty=None):
+    data = {f"item_{i}": str(v) for i, v in enumerate(values, start=1) if v is not None}
+    if difficulty is not None:
+        data["item_10"] = str(difficulty)
+    return data
+
+
+def test_measures_tab_shows_chart_outcomes_and_every_answer(world, login):
+    first = timezone.now() - timedelta(days=20)
+    services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=[3, 3, 2, 2, 2, 2, 2, 2, 0],
+        administered_at=first,  # 18
+    )
+    services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=[1, 1, 1, 0, 0, 0, 0, 0, 0],  # 3: remission, responder
+    )
+    body = login(world.prescriber).get(f"/measures/patients/{world.patient1.pk}/").content.decode()
+    assert 'src="data:image/svg+xml;base64,' in body
+    assert "PHQ-9 totals over time" in body
+    assert re.search(r"<dt>Baseline</dt><dd>18</dd>", body)
+    assert re.search(r"<dt>Latest</dt><dd>3</dd>", body)
+    assert "-15 (-83%)" in body
+    assert body.count('<span class="good">yes</span>') == 2  # responder and remission
+    assert "9:0" in body
+
+
+def test_front_desk_sees_no_scores_on_the_measures_tab(world, login):
+    services.assessment_record(
+        actor=world.nurse, patient=world.patient1, instrument_id="phq9", answers=MODERATE
+    )
+    body = login(world.frontdesk).get(f"/measures/patients/{world.patient1.pk}/").content.decode()
+    assert "visible to clinicians only" in body
+    assert "moderate" not in body
+    assert "Send a self-report link" in body
+
+
+def test_clinician_entry_form_scores_and_alerts(world, login):
+    client = login(world.nurse)
+    url = f"/measures/patients/{world.patient1.pk}/enter/phq9/"
+    form = client.get(url).content.decode()
+    assert "Little interest or pleasure in doing things" in form
+    assert "Pfizer" in form  # attribution
+    response = client.post(url, _phq9_post([2, 2, 1, 1, 2, 1, 1, 1, 2], difficulty=1))
+    assert response.status_code == 302
+    a = Assessment.objects.get()
+    assert (a.total, a.critical) == (13, True)
+    assert SafetyAlert.objects.filter(assessment=a).exists()
+    chart = client.get(f"/patients/{world.patient1.pk}/").content.decode()
+    assert "Safety alert: PHQ-9: critical answer on item 9" in chart
+
+
+def test_send_link_by_email_shows_the_link_once_with_a_qr_code(world, login):
+    client = login(world.frontdesk)
+    response = client.post(
+        f"/measures/patients/{world.patient1.pk}/send/",
+        {"instruments": ["phq9"], "email": "alice@example.org"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    url = re.search(r'value="(http://testserver/r/[^"]+/)"', body).group(1)
+    assert 'alt="QR code of the self-report link"' in body
+    assert len(mail.outbox) == 1
+    assert url in mail.outbox[0].body
+    assert mail.outbox[0].to == ["alice@example.org"]
+    assert SelfReportLink.objects.get().emailed_to == "alice@example.org"
+
+
+def _issue(world, instruments=("phq9",)):
+    issued = services.self_report_link_create(
+        actor=world.frontdesk, patient=world.patient1, instrument_ids=list(instruments)
+    )
+    return f"/r/{issued.token}/"
+
+
+def test_patient_answers_on_the_link_and_sees_only_their_first_name(world, client):
+    url = _issue(world)
+    start = client.get(url).content.decode()
+    assert "Hello Alice" in start
+    assert "Moreno" not in start and "TH000001" not in start and "1984" not in start
+    assert AuditEvent.objects.filter(action="self_report.open").count() == 1
+    page = client.get(f"{url}phq9/").content.decode()
+    assert "<legend>1. Little interest or pleasure in doing things</legend>" in page
+    response = client.post(f"{url}phq9/", _phq9_post(MODERATE))
+    assert response.status_code == 302
+    assert response["Location"] == "/r/done/"
+    done = client.get("/r/done/").content.decode()
+    assert "Thank you, Alice" in done
+    assert "988" not in done  # no alert, no crisis box
+    assert Assessment.objects.get().total == 11
+    # the link is dead now: the neutral page
+    again = client.get(url)
+    assert again.status_code == 404
+    assert "This link is not valid" in again.content.decode()
+
+
+def test_a_critical_self_report_shows_crisis_resources(world, client):
+    url = _issue(world)
+    client.post(f"{url}phq9/", _phq9_post([0, 0, 0, 0, 0, 0, 0, 0, 1]))
+    done = client.get("/r/done/").content.decode()
+    assert "call or text 988" in done
+    assert SafetyAlert.objects.count() == 1
+
+
+def test_the_clinic_can_set_its_own_crisis_text(world, client):
+    services.crisis_resources_set(
+        actor=world.admin, clinic=world.clinic1, text="Call Samaritans on 116 123."
+    )
+    url = _issue(world)
+    client.post(f"{url}phq9/", _phq9_post([0, 0, 0, 0, 0, 0, 0, 0, 2]))
+    done = client.get("/r/done/").content.decode()
+    assert "Call Samaritans on 116 123." in done
+    assert "988" not in done
+
+
+def test_a_partial_answer_is_kept_and_the_patient_is_told_what_is_missing(world, client):
+    url = _issue(world)
+    response = client.post(f"{url}phq9/", _phq9_post([1, 1, 1]))
+    assert response.status_code == 422
+    assert "answer questions 4, 5, 6, 7, 8, 9 to finish" in response.content.decode()
+    assert Assessment.objects.get().status == "incomplete"
+    resumed = client.get(f"{url}phq9/").content.decode()
+    assert (
+        'value="1" checked' in resumed
+        or 'value="1" required checked' in resumed
+        or ("checked" in resumed)
+    )
+    assert "Continue: PHQ-9" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("case", ["unknown", "expired", "revoked", "used"])
+def test_every_invalid_link_gets_the_same_neutral_page_and_an_audit_event(world, client, case):
+    url = _issue(world)
+    if case == "unknown":
+        url = "/r/" + "x" * 43 + "/"
+    elif case == "expired":
+        SelfReportLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    elif case == "revoked":
+        services.self_report_link_revoke(actor=world.nurse, link=SelfReportLink.objects.get())
+    else:
+        client.post(f"{url}phq9/", _phq9_post(MODERATE))
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "This link is not valid" in response.content.decode()
+    event = AuditEvent.objects.filter(action="self_report.invalid_link").get()
+    expected = {
+        "unknown": "unknown token",
+        "expired": "expired",
+        "revoked": "revoked",
+        "used": "submitted",
+    }[case]
+    assert event.detail == {"status": expected}
+
+
+@override_settings(SELF_REPORT_RATE_PER_MINUTE=3)
+def test_link_pages_are_rate_limited_per_address(world, client):
+    cache.clear()
+    statuses = [client.get("/r/" + "y" * 43 + "/").status_code for _ in range(5)]
+    assert statuses == [404, 404, 404, 429, 429]
+    cache.clear()
+
+
+def test_worklist_shows_open_alerts_and_due_questionnaires(world, login):
+    services.schedule_set(
+        actor=world.admin, clinic=world.clinic1, instrument_id="phq9", trigger="baseline"
+    )
+    services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=[0, 0, 0, 0, 0, 0, 0, 0, 1],
+    )
+    client = login(world.prescriber)
+    body = client.get("/measures/worklist/").content.decode()
+    assert "PHQ-9: critical answer on item 9" in body
+    assert "Nothing is due." in body  # patient1 has done the baseline PHQ-9
+    alert = SafetyAlert.objects.get()
+    ack = client.post(
+        f"/measures/alerts/{alert.pk}/",
+        {"action": "assessed_in_person", "note": "Seen today; no intent; plan reviewed."},
+    )
+    assert ack.status_code == 302
+    assert "No open safety alert." in client.get("/measures/worklist/").content.decode()
+
+
+def test_a_nurse_sees_the_alert_but_cannot_acknowledge_it(world, login):
+    services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=[0, 0, 0, 0, 0, 0, 0, 0, 1],
+    )
+    alert = SafetyAlert.objects.get()
+    client = login(world.nurse)
+    assert (
+        "Only a prescriber can acknowledge"
+        in client.get(f"/measures/alerts/{alert.pk}/").content.decode()
+    )
+    assert (
+        client.post(f"/measures/alerts/{alert.pk}/", {"action": "other", "note": "x"}).status_code
+        == 403
+    )
+    assert SafetyAlert.objects.get().is_open
+
+
+def test_another_clinics_alert_is_404(world, login):
+    services.assessment_record(
+        actor=world.nurse2,
+        patient=world.patient2,
+        instrument_id="phq9",
+        answers=[0, 0, 0, 0, 0, 0, 0, 0, 1],
+    )
+    alert = SafetyAlert.objects.get()
+    assert login(world.prescriber).get(f"/measures/alerts/{alert.pk}/").status_code == 404
+
+
+def test_settings_page_sets_a_schedule(world, login):
+    client = login(world.admin)
+    response = client.post(
+        "/measures/settings/",
+        {
+            "clinic": world.clinic1.pk,
+            "instrument": "phq9",
+            "trigger": "every_n_days",
+            "interval_days": "14",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get("/measures/settings/").content.decode()
+    assert "Every N days in follow-up (N = 14)" in page
+    bad = client.post(
+        "/measures/settings/",
+        {
+            "clinic": world.clinic1.pk,
+            "instrument": "phq9",
+            "trigger": "every_n_days",
+            "interval_days": "",
+        },
+    )
+    assert "Give the number of days" in bad.content.decode()
+
+
+def test_the_dashboard_counts_open_alerts_for_clinicians_only(world, login, client):
+    services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=[0, 0, 0, 0, 0, 0, 0, 0, 3],
+    )
+    body = login(world.prescriber).get("/").content.decode()
+    assert re.search(r"<h2>Open safety alerts</h2>\s*<p class=\"big\">1</p>", body)
+    client.logout()
+    assert "Open safety alerts" not in login(world.frontdesk).get("/").content.decode()
