@@ -18,17 +18,24 @@ def item_field_name(number: int) -> str:
 class InstrumentForm(forms.Form):
     """One radio group per item; items may be left empty (the response is then incomplete)."""
 
-    def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        instrument: Instrument,
+        licensed_texts: dict[int, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = instrument
+        licensed_texts = licensed_texts or {}
         for item in instrument.items:
-            label = item.text or f"Item {item.number}"
+            text = item.text or licensed_texts.get(item.number) or item.label
             choices = [
                 (str(o.value), o.label if instrument.text_shipped else f"{o.value}")
                 for o in item.options
             ]
             self.fields[item_field_name(item.number)] = forms.TypedChoiceField(
-                label=f"{item.number}. {label}" if item.text else label,
+                label=f"{item.number}. {text}" if text else f"Item {item.number}",
                 choices=choices,
                 coerce=int,
                 required=False,
@@ -77,6 +84,29 @@ class ScheduleForm(forms.Form):
         required=False, min_value=1, max_value=365, label="Every N days (N)"
     )
     active = forms.BooleanField(required=False, initial=True)
+
+
+class LicensedTextsForm(forms.Form):
+    licence_note = forms.CharField(
+        max_length=300, label="Licence", help_text="Who holds it, its reference and date."
+    )
+
+    def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for item in instrument.items:
+            self.fields[item_field_name(item.number)] = forms.CharField(
+                label=f"Item {item.number}" + (f" ({item.label})" if item.label else ""),
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def texts(self) -> dict[int, str]:
+        return {
+            int(name.removeprefix("item_")): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("item_")
+        }
 
 
 class CrisisResourcesForm(forms.Form):

@@ -238,3 +238,29 @@ class MeasureDue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} due {self.due_on} for patient {self.patient_id}"
+
+
+class LicensedItemTexts(models.Model):
+    """Item texts of a copyrighted instrument (MADRS, CADSS, QIDS-SR16) that a clinic holding a
+    licence has entered; shown on its clinician entry form. The product ships none of them."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    instrument_id = models.CharField(max_length=20)
+    texts = models.JSONField(help_text="{item number: text}")
+    licence_note = models.CharField(
+        max_length=300, help_text="Who holds the licence, its reference and date"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "instrument_id"], name="one_licensed_text_set_per_instrument"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"licensed {self.instrument_id} texts of clinic {self.clinic_id}"

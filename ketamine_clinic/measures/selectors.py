@@ -17,7 +17,14 @@ from ketamine_clinic.clinical.instruments import INSTRUMENTS, Instrument
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.selectors import ChartAlert
 
-from .models import Assessment, MeasureDue, MeasureSchedule, SafetyAlert, SelfReportLink
+from .models import (
+    Assessment,
+    LicensedItemTexts,
+    MeasureDue,
+    MeasureSchedule,
+    SafetyAlert,
+    SelfReportLink,
+)
 
 
 def open_alerts_for_chart(patient: Patient) -> list[ChartAlert]:
@@ -151,6 +158,12 @@ def score_histories(patient: Patient) -> list[InstrumentHistory]:
                 )
             )
     return histories
+
+
+def licensed_texts(clinic_id: int, instrument_id: str) -> dict[int, str]:
+    """The item texts a clinic entered under its licence for a copyrighted instrument."""
+    row = LicensedItemTexts.objects.filter(clinic_id=clinic_id, instrument_id=instrument_id).first()
+    return {int(n): text for n, text in row.texts.items()} if row else {}
 
 
 def self_report_links(patient: Patient) -> QuerySet[SelfReportLink]:

@@ -29,6 +29,7 @@ from ketamine_clinic.patients.models import Patient
 from .models import (
     Assessment,
     AssessmentAnswer,
+    LicensedItemTexts,
     MeasureDue,
     MeasureSchedule,
     SafetyAlert,
@@ -497,6 +498,49 @@ def crisis_resources_set(*, actor: StaffMember, clinic: Clinic, text: str) -> Cl
             changes={"crisis_resources": [old, text]},
         )
     return clinic
+
+
+def licensed_texts_set(
+    *,
+    actor: StaffMember,
+    clinic: Clinic,
+    instrument_id: str,
+    texts: Mapping[int, str],
+    licence_note: str,
+) -> LicensedItemTexts:
+    """Store the item texts of a copyrighted instrument that the clinic holds a licence for."""
+    require(actor, Perm.SCHEDULE_MANAGE, clinic)
+    instrument = _instrument(instrument_id)
+    if instrument.text_shipped:
+        raise ValidationError({"instrument": f"{instrument.name} already ships its text."})
+    licence_note = licence_note.strip()
+    if not licence_note:
+        raise ValidationError(
+            {"licence_note": "Say who holds the licence, its reference and date."}
+        )
+    numbers = {item.number for item in instrument.items}
+    unknown = sorted(set(texts) - numbers)
+    if unknown:
+        raise ValidationError({"texts": f"{instrument.name} has no item {unknown[0]}."})
+    cleaned = {str(n): t.strip()[:1000] for n, t in texts.items() if t.strip()}
+    with transaction.atomic():
+        row, _ = LicensedItemTexts.objects.update_or_create(
+            clinic=clinic,
+            instrument_id=instrument_id,
+            defaults={"texts": cleaned, "licence_note": licence_note, "entered_by": actor},
+        )
+        record(
+            actor=actor,
+            action=Action.CLINIC_SETTINGS_CHANGE,
+            clinic=clinic,
+            obj=row,
+            detail={
+                "instrument": instrument_id,
+                "items_with_text": sorted(int(n) for n in cleaned),
+                "licence_note": licence_note,
+            },
+        )
+    return row
 
 
 def treatment_event_recorded(

@@ -7,6 +7,11 @@ urlpatterns = [
     path("worklist/", views.worklist, name="worklist"),
     path("alerts/<int:alert_id>/", views.alert_detail, name="alert"),
     path("settings/", views.measure_settings, name="settings"),
+    path(
+        "settings/licensed-texts/<str:instrument_id>/",
+        views.licensed_texts_edit,
+        name="licensed_texts",
+    ),
     path("patients/<int:patient_id>/", views.patient_measures, name="patient"),
     path(
         "patients/<int:patient_id>/enter/<str:instrument_id>/",

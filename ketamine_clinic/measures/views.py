@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -30,10 +31,11 @@ from .forms import (
     AcknowledgeForm,
     CrisisResourcesForm,
     InstrumentForm,
+    LicensedTextsForm,
     ScheduleForm,
     SendLinkForm,
 )
-from .models import MeasureSchedule, SafetyAlert
+from .models import LicensedItemTexts, MeasureSchedule, SafetyAlert
 from .public import link_url
 
 
@@ -74,7 +76,8 @@ def assessment_enter(request: StaffRequest, patient_id: int, instrument_id: str)
     instrument = INSTRUMENTS.get(instrument_id)
     if instrument is None:
         raise Http404("No such questionnaire.")
-    form = InstrumentForm(request.POST or None, instrument=instrument)
+    licensed = selectors.licensed_texts(patient.clinic_id, instrument.id)
+    form = InstrumentForm(request.POST or None, instrument=instrument, licensed_texts=licensed)
     if request.method == "POST" and form.is_valid():
         try:
             assessment = services.assessment_record(
@@ -84,7 +87,7 @@ def assessment_enter(request: StaffRequest, patient_id: int, instrument_id: str)
                 answers=form.answers(),
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            add_service_errors(form, _on_item_fields(error))
         else:
             if assessment.status == "complete":
                 messages.success(
@@ -105,7 +108,19 @@ def assessment_enter(request: StaffRequest, patient_id: int, instrument_id: str)
     return render(
         request,
         "measures/assessment_form.html",
-        {"patient": patient, "instrument": instrument, "form": form},
+        {"patient": patient, "instrument": instrument, "form": form, "licensed": bool(licensed)},
+    )
+
+
+def _on_item_fields(error: ValidationError) -> ValidationError:
+    """Name the form's fields (item_3) where the service names answers (answers.3)."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError(
+        {
+            key.replace("answers.", "item_") if key.startswith("answers.") else key: value
+            for key, value in error.message_dict.items()
+        }
     )
 
 
@@ -225,6 +240,44 @@ def alert_detail(request: StaffRequest, alert_id: int) -> HttpResponse:
 
 
 @login_required
+def licensed_texts_edit(request: StaffRequest, instrument_id: str) -> HttpResponse:
+    require(request.user, Perm.SCHEDULE_MANAGE)
+    instrument = INSTRUMENTS.get(instrument_id)
+    if instrument is None or instrument.text_shipped:
+        raise Http404("No such copyrighted questionnaire.")
+    clinics = clinics_where(request.user, Perm.SCHEDULE_MANAGE)
+    chosen = request.GET.get("clinic") or request.POST.get("clinic") or ""
+    clinic = (clinics.filter(pk=int(chosen)).first() if chosen.isdigit() else None) or (
+        clinics.first()
+    )
+    assert clinic is not None
+    current = selectors.licensed_texts(clinic.pk, instrument.id)
+    row = LicensedItemTexts.objects.filter(clinic=clinic, instrument_id=instrument.id).first()
+    initial: dict[str, object] = {f"item_{n}": t for n, t in current.items()}
+    initial["licence_note"] = row.licence_note if row else ""
+    form = LicensedTextsForm(request.POST or None, instrument=instrument, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.licensed_texts_set(
+                actor=request.user,
+                clinic=clinic,
+                instrument_id=instrument.id,
+                texts=form.texts(),
+                licence_note=form.cleaned_data["licence_note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{instrument.name} item texts saved for {clinic.name}.")
+            return redirect(f"{reverse('measures:settings')}?clinic={clinic.pk}")
+    return render(
+        request,
+        "measures/licensed_texts.html",
+        {"instrument": instrument, "clinic": clinic, "form": form},
+    )
+
+
+@login_required
 def measure_settings(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.SCHEDULE_MANAGE)
     clinics = clinics_where(request.user, Perm.SCHEDULE_MANAGE)
@@ -272,5 +325,11 @@ def measure_settings(request: StaffRequest) -> HttpResponse:
             "crisis_form": crisis_form,
             "default_crisis": settings.DEFAULT_CRISIS_RESOURCES,
             "alert_actions": SafetyAlert.Action.choices,
+            "copyrighted": [i for i in INSTRUMENTS.values() if not i.text_shipped],
+            "licensed": set(
+                LicensedItemTexts.objects.filter(clinic=clinic).values_list(
+                    "instrument_id", flat=True
+                )
+            ),
         },
     )
