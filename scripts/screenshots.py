@@ -3,14 +3,15 @@
 Run as `.venv/bin/python scripts/screenshots.py` (or `make screenshots`). It starts
 `ketamine-clinic demo` on a free local port with its own temporary data dir (so the demo data
 is fresh and nothing of yours is touched), waits for /healthz, signs in as the demo users with
-Playwright driving Debian's Chromium at 1280x900, saves PNGs into docs/screenshots/, and stops
-the server.
+Playwright driving Debian's Chromium at 1280x900 (the patient's self-report page at a phone's
+390x844), saves PNGs into docs/screenshots/, and stops the server.
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +33,12 @@ from tests.browser.chromium import CHROMIUM_ARGS, find_chromium  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 STARTUP_TIMEOUT = 180  # seconds: migrate, seed the demo, collect static files, start gunicorn
 
 
@@ -110,10 +117,11 @@ def demo_server() -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def shoot(page: Page, name: str) -> None:
+def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Save the page (whole, or only the viewport's height when `full_page` is False)."""
     page.wait_for_load_state("networkidle")
     path = OUT / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     print(f"  {path.relative_to(ROOT)}")
 
 
@@ -130,7 +138,77 @@ def sign_out(page: Page, base: str) -> None:
     expect(page).to_have_url(f"{base}/accounts/login/")
 
 
-def take_screenshots(page: Page, base: str) -> None:
+def new_context(browser: Browser, problems: list[str], **options: object) -> BrowserContext:
+    """A fresh browser context whose console errors and HTTP failures go to `problems`."""
+    context = browser.new_context(locale="en-US", timezone_id="UTC", **options)  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    context.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type in ("error", "warning")
+            else None
+        ),
+    )
+    context.on(
+        "response",
+        lambda r: (
+            problems.append(f"HTTP {r.status} {r.url}")
+            if r.status >= 400 and r.status != 422
+            else None
+        ),
+    )
+    return context
+
+
+def measures_screenshots(page: Page, base: str) -> None:
+    """As the prescriber: a patient with an open safety alert, the worklist, the alert."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Worklist").click()
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
+    alert_rows = page.locator("tr.critical-row")
+    expect(alert_rows.first).to_be_visible()  # the demo opens two safety alerts this morning
+    shoot(page, "12-worklist", full_page=False)
+
+    alert_rows.first.get_by_role("link").first.click()  # the patient's name: the Measures tab
+    expect(page.get_by_role("link", name="Measures")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("alert").filter(has_text="Open safety alert")).to_be_visible()
+    expect(page.locator("img.score-chart").first).to_be_visible()
+    shoot(page, "11-measures-tab")
+
+    page.get_by_role("link", name="Review and acknowledge").first.click()
+    expect(page.get_by_role("heading", name="Acknowledge")).to_be_visible()
+    shoot(page, "14-alert")
+
+
+def self_report_screenshot(page: Page, base: str, browser: Browser, problems: list[str]) -> None:
+    """As the front desk: a new PHQ-9 link for a demo patient, opened on a phone."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
+    page.get_by_role("table").get_by_role("link").first.click()
+    page.get_by_role("navigation", name="Chart sections").get_by_role(
+        "link", name="Measures"
+    ).click()
+    page.get_by_role("link", name="Send a self-report link").click()
+    page.get_by_role("checkbox", name="Patient Health Questionnaire (PHQ-9)").check()
+    page.get_by_role("button", name="Make the link").click()
+    url = page.get_by_label("Copy the link").input_value()
+
+    phone = new_context(browser, problems, **PHONE)
+    try:
+        mobile = phone.new_page()
+        mobile.goto(url)
+        mobile.get_by_role("link", name="Start: PHQ-9").click()
+        expect(mobile.get_by_role("heading", name="PHQ-9")).to_be_visible()
+        # Two answers given, so that the page shows what a chosen option looks like.
+        for number, choice in ((1, "Several days"), (2, "More than half the days")):
+            group = mobile.get_by_role("group", name=re.compile(rf"^{number}\. "))
+            group.locator("label", has_text=choice).tap()
+        mobile.evaluate("() => { document.activeElement.blur(); window.scrollTo(0, 0); }")
+        shoot(mobile, "13-self-report-phone")
+    finally:
+        phone.close()
+
+
+def take_screenshots(page: Page, base: str, browser: Browser, problems: list[str]) -> None:
     nav = page.get_by_role("navigation", name="Main")
 
     page.goto(f"{base}/accounts/login/")
@@ -168,6 +246,11 @@ def take_screenshots(page: Page, base: str) -> None:
     page.get_by_role("button", name="Register").click()
     expect(page.locator(".field-errors").first).to_be_visible()
     shoot(page, "06-register-validation-errors")
+    measures_screenshots(page, base)
+    sign_out(page, base)
+
+    sign_in(page, base, "frontdesk")
+    self_report_screenshot(page, base, browser, problems)
     sign_out(page, base)
 
     sign_in(page, base, "admin")
@@ -179,7 +262,7 @@ def take_screenshots(page: Page, base: str) -> None:
 
     sign_in(page, base, "auditor")
     nav.get_by_role("link", name="Audit trail").click()
-    shoot(page, "09-audit-trail-auditor")
+    shoot(page, "09-audit-trail-auditor", full_page=False)
     page.get_by_role("link", name="API tokens").click()
     page.get_by_label("Name").fill("Monthly audit export")
     page.get_by_role("button", name="Create a token").click()
@@ -195,27 +278,10 @@ def main() -> None:
         browser = playwright.chromium.launch(
             executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
         )
-        context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
-        context.set_default_timeout(15_000)
+        context = new_context(browser, problems, viewport=VIEWPORT)
         page = context.new_page()
-        page.on(
-            "console",
-            lambda msg: (
-                problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type in ("error", "warning")
-                else None
-            ),
-        )
-        page.on(
-            "response",
-            lambda r: (
-                problems.append(f"HTTP {r.status} {r.url}")
-                if r.status >= 400 and r.status != 422
-                else None
-            ),
-        )
         try:
-            take_screenshots(page, base)
+            take_screenshots(page, base, browser, problems)
         finally:
             context.close()
             browser.close()

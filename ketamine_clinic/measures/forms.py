@@ -35,7 +35,8 @@ class InstrumentForm(forms.Form):
                 for o in item.options
             ]
             self.fields[item_field_name(item.number)] = forms.TypedChoiceField(
-                label=f"{item.number}. {text}" if text else f"Item {item.number}",
+                label=(f"{item.number}. {text}" if text else f"Item {item.number}")
+                + ("" if item.required else " (optional)"),
                 choices=choices,
                 coerce=int,
                 required=False,

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from ketamine_clinic.accounts.access import clinics_where
+from ketamine_clinic.accounts.access import can, clinics_where
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.clinical import outcomes
@@ -27,10 +27,21 @@ from .models import (
 )
 
 
-def open_alerts_for_chart(patient: Patient) -> list[ChartAlert]:
-    """The chart header's alerts: every open safety alert of the patient."""
+def open_alerts_for_chart(patient: Patient, viewer: StaffMember | None) -> list[ChartAlert]:
+    """The chart header's alerts: every open safety alert of the patient.
+
+    Everyone who opens the chart learns that an alert is open (front desk should know before
+    the patient leaves or calls); only clinicians see what raised it.
+    """
+    detailed = viewer is not None and can(viewer, Perm.MEASURES_VIEW, patient.clinic)
     return [
-        ChartAlert("danger", f"Safety alert: {alert.reason} ({alert.opened_at:%Y-%m-%d %H:%M})")
+        ChartAlert(
+            "danger",
+            f"Safety alert: {alert.reason} ({alert.opened_at:%Y-%m-%d %H:%M})"
+            if detailed
+            else "Open safety alert: a prescriber must review it; tell the clinical team if "
+            "the patient is here or calls.",
+        )
         for alert in patient.safety_alerts.filter(acknowledged_at=None)
     ]
 

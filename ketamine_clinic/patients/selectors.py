@@ -91,11 +91,13 @@ class ChartAlert:
     text: str
 
 
-# Later capabilities (safety alerts, eligibility, consent) add a provider here.
-ALERT_PROVIDERS: list[Callable[[Patient], list[ChartAlert]]] = []
+# Later capabilities (safety alerts, eligibility, consent) add a provider here. A provider gets
+# the patient and the staff member looking (None for a system reader), so that it can word an
+# alert for what that person may see.
+ALERT_PROVIDERS: list[Callable[[Patient, StaffMember | None], list[ChartAlert]]] = []
 
 
-def _chart_completeness(patient: Patient) -> list[ChartAlert]:
+def _chart_completeness(patient: Patient, viewer: StaffMember | None) -> list[ChartAlert]:
     alerts = []
     if not patient.weights.exists():
         alerts.append(ChartAlert("warning", "No weight recorded: doses cannot be computed."))
@@ -119,13 +121,13 @@ class ChartSummary:
     alerts: list[ChartAlert] = field(default_factory=list)
 
 
-def chart_summary(patient: Patient) -> ChartSummary:
+def chart_summary(patient: Patient, viewer: StaffMember | None = None) -> ChartSummary:
     """Return the header of the chart: age, latest weight and height, BMI and open alerts."""
     latest = patient.weights.order_by("-measured_at", "-id").first()
     height_row = patient.weights.exclude(height_cm=None).order_by("-measured_at", "-id").first()
     height = height_row.height_cm if height_row else None
     bmi = anthropometrics.body_mass_index(latest.weight_kg, height) if latest and height else None
-    alerts = [alert for provider in ALERT_PROVIDERS for alert in provider(patient)]
+    alerts = [alert for provider in ALERT_PROVIDERS for alert in provider(patient, viewer)]
     return ChartSummary(
         patient=patient,
         age=patient.age_on(timezone.localdate()),
@@ -140,4 +142,4 @@ def patient_chart(actor: StaffMember, patient_id: int) -> ChartSummary:
     """Open a chart: 404 unless visible, and the view is audited."""
     patient = patient_for(actor, patient_id)
     record(actor=actor, action=Action.CHART_VIEW, patient=patient, obj=patient)
-    return chart_summary(patient)
+    return chart_summary(patient, actor)
