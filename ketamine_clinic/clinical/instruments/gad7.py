@@ -19,14 +19,11 @@ Licence: public domain, "No permission required to reproduce, translate, display
 
 from __future__ import annotations
 
-from .base import Band, Instrument, Item, Score, options, sum_of_scored
+from .base import Band, Instrument, Item, Score, sum_of_scored
+from .phq9 import DIFFICULTY, FREQUENCY
 
-# reference.md §3.1: same anchors as the PHQ-9; the lowest is "Not at all" (not "not at all
-# sure", a misprint in the 2006 figure).
-FREQUENCY = options("Not at all", "Several days", "More than half the days", "Nearly every day")
-DIFFICULTY = options(
-    "Not difficult at all", "Somewhat difficult", "Very difficult", "Extremely difficult"
-)
+# reference.md §3.1: the same answer anchors as the PHQ-9 (the lowest is "Not at all", not
+# "not at all sure", a misprint in the 2006 figure), and the same difficulty answers.
 DIFFICULTY_ITEM = 8  # asked after the 7 scored items, not scored
 
 
