@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.audit",
     "ketamine_clinic.patients",
     "ketamine_clinic.measures",
+    "ketamine_clinic.screening",
     "ketamine_clinic.web",
 ]
 

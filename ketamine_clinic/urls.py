@@ -12,6 +12,7 @@ urlpatterns = [
     path("staff/", include("ketamine_clinic.accounts.urls")),
     path("audit/", include("ketamine_clinic.audit.urls")),
     path("measures/", include("ketamine_clinic.measures.urls")),
+    path("screening/", include("ketamine_clinic.screening.urls")),
     path("r/", include(self_report_patterns)),
     path("api/v1/", api.urls),
 ]

@@ -17,6 +17,7 @@ def test_the_matrix():
         Perm.CHART_VIEW,
         Perm.PATIENT_REGISTER,
         Perm.SELF_REPORT_SEND,
+        Perm.CONSENT_COLLECT,
     }
     assert MATRIX[Role.AUDITOR] == {Perm.AUDIT_VIEW}
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.NURSE]

@@ -25,6 +25,13 @@ class Clinic(models.Model):
     address = models.CharField(max_length=300, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     timezone = models.CharField(max_length=64, default="America/New_York")
+    screening_valid_days = models.PositiveSmallIntegerField(
+        default=180, help_text="How long an eligibility screening stays current (issue #4)."
+    )
+    allow_contraindication_override = models.BooleanField(
+        default=False,
+        help_text="The clinic's protocol lets two prescribers override a contraindication.",
+    )
     crisis_resources = models.TextField(
         max_length=1000,
         blank=True,

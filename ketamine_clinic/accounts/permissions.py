@@ -36,6 +36,11 @@ class Perm(StrEnum):
     SELF_REPORT_SEND = "measures.send"  # send a patient a self-report link
     ALERT_ACKNOWLEDGE = "alerts.acknowledge"  # acknowledge a safety alert with an action
     SCHEDULE_MANAGE = "measures.schedule"  # set which questionnaires are due when
+    SCREENING_VIEW = "screening.view"  # see eligibility screenings and their findings
+    SCREENING_ENTER = "screening.enter"  # enter an intake and screen a patient
+    SCREENING_REVIEW = "screening.review"  # record a prescriber's review decision
+    RULES_MANAGE = "screening.rules"  # set the clinic's own eligibility rules and consent texts
+    CONSENT_COLLECT = "consent.collect"  # present consent for signing, witness, record withdrawal
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -49,6 +54,11 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.SELF_REPORT_SEND: "Send patients self-report links",
     Perm.ALERT_ACKNOWLEDGE: "Acknowledge safety alerts",
     Perm.SCHEDULE_MANAGE: "Set questionnaire schedules",
+    Perm.SCREENING_VIEW: "See eligibility screenings and their findings",
+    Perm.SCREENING_ENTER: "Screen a patient (enter the intake)",
+    Perm.SCREENING_REVIEW: "Review a screening that needs a prescriber",
+    Perm.RULES_MANAGE: "Set the clinic's eligibility rules and consent texts",
+    Perm.CONSENT_COLLECT: "Collect and witness consent; record a withdrawal",
 }
 
 _CLINICIAN = {
@@ -58,6 +68,9 @@ _CLINICIAN = {
     Perm.MEASURES_VIEW,
     Perm.MEASURES_ENTER,
     Perm.SELF_REPORT_SEND,
+    Perm.SCREENING_VIEW,
+    Perm.SCREENING_ENTER,
+    Perm.CONSENT_COLLECT,
 }
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
@@ -67,13 +80,24 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.STAFF_MANAGE,
             Perm.AUDIT_VIEW,
             Perm.SCHEDULE_MANAGE,
+            Perm.RULES_MANAGE,
         }
     ),
     # Only a prescriber acknowledges a safety alert (issue #3).
-    Role.PRESCRIBER: frozenset({*_CLINICIAN, Perm.ALERT_ACKNOWLEDGE, Perm.SCHEDULE_MANAGE}),
+    Role.PRESCRIBER: frozenset(
+        {
+            *_CLINICIAN,
+            Perm.ALERT_ACKNOWLEDGE,
+            Perm.SCHEDULE_MANAGE,
+            Perm.SCREENING_REVIEW,
+            Perm.RULES_MANAGE,
+        }
+    ),
     Role.NURSE: frozenset(_CLINICIAN),
     # Front desk sends questionnaires and sees what is due, not the answers.
-    Role.FRONT_DESK: frozenset({Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.SELF_REPORT_SEND}),
+    Role.FRONT_DESK: frozenset(
+        {Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.SELF_REPORT_SEND, Perm.CONSENT_COLLECT}
+    ),
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
 }
 

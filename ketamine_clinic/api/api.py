@@ -21,6 +21,7 @@ from ketamine_clinic.audit.services import record
 from ketamine_clinic.measures.api import router as measures_router
 from ketamine_clinic.patients import selectors, services
 from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.screening.api import router as screening_router
 
 from . import schemas
 
@@ -44,6 +45,7 @@ api = NinjaAPI(
 
 
 api.add_router("", measures_router)
+api.add_router("", screening_router)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -34,6 +34,7 @@ from .models import Patient
 CHART_TABS = [
     ("overview", "Overview", "patients:chart"),
     ("measures", "Measures", "measures:patient"),
+    ("screening", "Screening & consent", "screening:patient"),
     ("weights", "Weight & height", "patients:weights"),
     ("details", "Contact & escort", "patients:details"),
 ]

@@ -25,5 +25,6 @@ def clinic_shell(request: HttpRequest) -> dict[str, Any]:
             "audit": can(user, Perm.AUDIT_VIEW),
             "worklist": can(user, Perm.CHART_VIEW),
             "measure_settings": can(user, Perm.SCHEDULE_MANAGE),
+            "rules": can(user, Perm.RULES_MANAGE),
         }
     return context

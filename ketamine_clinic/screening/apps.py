@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class ScreeningConfig(AppConfig):
+    name = "ketamine_clinic.screening"
+    label = "screening"
+    verbose_name = "Eligibility screening and consent"
+
+    def ready(self) -> None:
+        from ketamine_clinic.patients.selectors import ALERT_PROVIDERS
+
+        from .selectors import readiness_alerts
+
+        ALERT_PROVIDERS.append(readiness_alerts)

@@ -1,0 +1,129 @@
+"""The intake form (staff-entered), review, consent signing and clinic rule forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from ketamine_clinic.clinical import eligibility
+from ketamine_clinic.clinical.medications import LABELS as MED_LABELS
+from ketamine_clinic.clinical.medications import KetamineInteractionClass
+
+from .models import ConsentTemplate, Route, ScreeningReview
+
+_TRI = [("", "Not asked / unknown"), ("no", "No"), ("yes", "Yes")]
+_PRIOR = [("", "Never had it"), *eligibility.PRIOR_RESPONSES.items()]
+PRIOR_TREATMENTS = eligibility.PRIOR_TREATMENTS
+
+
+def _by_label(item: tuple[str, str]) -> str:
+    return item[1]
+
+
+class IntakeForm(forms.Form):
+    route = forms.ChoiceField(choices=Route.choices, label="Planned route")
+    systolic_bp = forms.IntegerField(label="Blood pressure, systolic (mm Hg)", required=False)
+    diastolic_bp = forms.IntegerField(label="Blood pressure, diastolic (mm Hg)", required=False)
+    heart_rate = forms.IntegerField(label="Heart rate (/min)", required=False)
+    weight_kg = forms.DecimalField(label="Weight (kg)", required=False, decimal_places=1)
+    height_cm = forms.DecimalField(label="Height (cm)", required=False, decimal_places=1)
+    pregnant = forms.ChoiceField(choices=_TRI, required=False, label="Pregnant")
+    breastfeeding = forms.ChoiceField(choices=_TRI, required=False, label="Breastfeeding")
+    failed_antidepressant_trials = forms.IntegerField(
+        required=False,
+        label="Adequate antidepressant trials that failed in this episode",
+        help_text="Treatment-resistant depression: 2 or more.",
+    )
+    substance_use = forms.ChoiceField(
+        choices=[("none", "None"), ("past", "Past"), ("current", "Current")],
+        label="Substance use",
+    )
+    substances = forms.CharField(
+        required=False, max_length=300, help_text="Which substances, comma-separated."
+    )
+    medication_classes = forms.MultipleChoiceField(
+        choices=[(c.value, MED_LABELS[c]) for c in KetamineInteractionClass if c.value != "none"],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Current medication classes",
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Indication and episode history",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["conditions"] = forms.MultipleChoiceField(
+            choices=[(k, v) for k, v in sorted(eligibility.CONDITIONS.items(), key=_by_label)],
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            label="Conditions (documented history)",
+        )
+        for key, label in PRIOR_TREATMENTS.items():
+            self.fields[f"prior_{key}"] = forms.ChoiceField(
+                choices=_PRIOR, required=False, label=label
+            )
+
+    def intake(self, *, age_years: int, depressive_indication: bool) -> dict[str, Any]:
+        """The intake document for the core, from the cleaned form."""
+        data = self.cleaned_data
+        tri = {"": None, "no": False, "yes": True}
+        intake: dict[str, Any] = {
+            "route": data["route"],
+            "age_years": age_years,
+            "depressive_indication": depressive_indication,
+            "conditions": list(data["conditions"]),
+            "substance_use": data["substance_use"],
+            "substances": [s.strip() for s in data["substances"].split(",") if s.strip()],
+            "medication_classes": list(data["medication_classes"]),
+            "prior_treatments": {
+                key: data[f"prior_{key}"] for key in PRIOR_TREATMENTS if data[f"prior_{key}"]
+            },
+        }
+        for name in ("systolic_bp", "diastolic_bp", "heart_rate", "failed_antidepressant_trials"):
+            if data[name] is not None:
+                intake[name] = data[name]
+        for name in ("weight_kg", "height_cm"):
+            if data[name] is not None:
+                intake[name] = float(data[name])
+        for name in ("pregnant", "breastfeeding"):
+            if tri[data[name]] is not None:
+                intake[name] = tri[data[name]]
+        return intake
+
+
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(choices=ScreeningReview.Outcome.choices, widget=forms.RadioSelect)
+    reasoning = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        help_text="Why, given each finding. Kept in the record and the audit trail.",
+    )
+
+
+class SignForm(forms.Form):
+    signed_name = forms.CharField(max_length=200, label="Your full name")
+    signature = forms.CharField(widget=forms.HiddenInput, required=False)
+    understood = forms.BooleanField(
+        label="I have read this document, my questions have been answered, and I agree to "
+        "the treatment."
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+        help_text="In the patient's words, if they gave one.",
+    )
+
+
+class ConsentTemplateForm(forms.Form):
+    kind = forms.ChoiceField(choices=ConsentTemplate.Kind.choices)
+    title = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 20}), max_length=20000)

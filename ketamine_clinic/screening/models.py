@@ -1,0 +1,171 @@
+"""Eligibility screenings, their reviews, clinics' rule sets, consent templates and consents."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Route(models.TextChoices):
+    IV = "iv", "IV racemic ketamine"
+    IM = "im", "IM racemic ketamine"
+    INTRANASAL = "intranasal", "Intranasal esketamine"
+    ORAL = "oral", "Oral ketamine"
+
+
+class ClinicRuleSet(models.Model):
+    """One version of a clinic's own eligibility rules and thresholds (on top of the built-in
+    rules). Versions are never edited: a change is a new version."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()
+    thresholds = models.JSONField(default=dict, blank=True)
+    extra_rules = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "number"], name="one_ruleset_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"clinic {self.clinic_id} rules v{self.number}"
+
+
+class Screening(models.Model):
+    class Decision(models.TextChoices):
+        ELIGIBLE = "eligible", "Eligible"
+        NEEDS_REVIEW = "needs_review", "Needs a prescriber's review"
+        INELIGIBLE = "ineligible", "Not eligible"
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="screenings"
+    )
+    route = models.CharField(max_length=12, choices=Route.choices)
+    intake = models.JSONField(help_text="the intake as evaluated (clinical.eligibility.Intake)")
+    decision = models.CharField(max_length=14, choices=Decision.choices)
+    findings = models.JSONField(default=list)
+    ruleset_version = models.CharField(max_length=80)
+    screened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    screened_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    notes = models.TextField(max_length=4000, blank=True)
+
+    class Meta:
+        ordering = ["-screened_at"]
+
+    def __str__(self) -> str:
+        return f"screening {self.pk} ({self.decision}) of patient {self.patient_id}"
+
+
+class ScreeningReview(models.Model):
+    """A prescriber's decision on a screening that needs review (or a contraindication override,
+    which needs two different prescribers and a clinic protocol that allows it)."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "May proceed"
+        DECLINED = "declined", "Must not proceed"
+
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reasoning = models.TextField(max_length=4000)
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["reviewed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screening", "reviewer"], name="one_review_per_prescriber"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"review of screening {self.screening_id}: {self.outcome}"
+
+
+class ConsentTemplate(models.Model):
+    """A versioned consent document for a route; a change is a new version."""
+
+    class Kind(models.TextChoices):
+        IV = "iv", "IV ketamine"
+        IM = "im", "IM ketamine"
+        INTRANASAL = "intranasal", "Esketamine nasal spray"
+        KAP = "kap", "Ketamine-assisted psychotherapy"
+
+    clinic = models.ForeignKey(
+        "accounts.Clinic",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="empty: the product's template, for every clinic",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(max_length=20000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "kind", "version"], name="one_consent_template_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+
+class Consent(models.Model):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="consents"
+    )
+    template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
+    signed_name = models.CharField(max_length=200)
+    signature_png = models.TextField(help_text="the drawn signature, as a PNG data URI")
+    signed_at = models.DateTimeField()
+    signed_ip = models.GenericIPAddressField(null=True, blank=True)
+    presented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    witnessed_at = models.DateTimeField(null=True, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawal_reason = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["-signed_at"]
+
+    def __str__(self) -> str:
+        return f"consent {self.pk} of patient {self.patient_id} ({self.status})"
+
+    @property
+    def status(self) -> str:
+        if self.withdrawn_at:
+            return "withdrawn"
+        if not self.witnessed_at:
+            return "awaiting witness"
+        return "current"

@@ -1,0 +1,457 @@
+"""Writes of eligibility screening and consent, and the readiness check sessions call.
+
+The rules are in the clinical core (`clinical/eligibility/`); here they are applied, stored,
+reviewed and audited. One business action, one transaction, one audit row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from ketamine_clinic.accounts.access import require
+from ketamine_clinic.accounts.models import Clinic, StaffMember
+from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
+from ketamine_clinic.clinical import eligibility
+from ketamine_clinic.patients.models import Patient
+
+from .models import ClinicRuleSet, Consent, ConsentTemplate, Screening, ScreeningReview
+
+# Routes of screening → the consent kinds that cover them.
+CONSENT_KINDS_FOR_ROUTE: dict[str, tuple[str, ...]] = {
+    "iv": ("iv", "kap"),
+    "im": ("im", "kap"),
+    "intranasal": ("intranasal",),
+    "oral": ("kap",),
+}
+_PNG = b"\x89PNG\r\n\x1a\n"
+MAX_SIGNATURE_BYTES = 300_000
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+# --- rule sets ---------
+
+
+def current_ruleset(clinic: Clinic) -> eligibility.RuleSet:
+    """The built-in rules, with the clinic's latest version of its own rules and thresholds."""
+    row = ClinicRuleSet.objects.filter(clinic=clinic).order_by("-number").first()
+    base = eligibility.DEFAULT_RULESET
+    if row is None:
+        return base
+    thresholds = eligibility.thresholds_from_dict(row.thresholds)
+    rules = [eligibility.rule_from_dict(r) for r in row.extra_rules]
+    return base.with_clinic(f"{base.version}+clinic{clinic.pk}.v{row.number}", rules, thresholds)
+
+
+def ruleset_change(
+    *,
+    actor: StaffMember,
+    clinic: Clinic,
+    thresholds: Mapping[str, int],
+    extra_rules: Sequence[Mapping[str, Any]],
+    note: str = "",
+) -> ClinicRuleSet:
+    """Make a new version of the clinic's own rules and thresholds (earlier versions stay)."""
+    require(actor, Perm.RULES_MANAGE, clinic)
+    try:
+        checked = eligibility.thresholds_from_dict(thresholds)
+        rules = []
+        for index, rule in enumerate(extra_rules):
+            try:
+                rules.append(eligibility.rule_from_dict(rule))
+            except eligibility.RuleError as error:
+                raise eligibility.RuleError(
+                    {f"extra_rules.{index}.{k}": v for k, v in error.errors.items()}
+                ) from error
+        eligibility.DEFAULT_RULESET.with_clinic("check", rules, checked)
+    except eligibility.RuleError as error:
+        raise ValidationError(dict(error.errors)) from error
+    with transaction.atomic():
+        last = (
+            ClinicRuleSet.objects.select_for_update()
+            .filter(clinic=clinic)
+            .aggregate(n=Max("number"))["n"]
+        )
+        row = ClinicRuleSet.objects.create(
+            clinic=clinic,
+            number=(last or 0) + 1,
+            thresholds=dict(thresholds),
+            extra_rules=[dict(r) for r in extra_rules],
+            note=note.strip()[:300],
+            created_by=actor,
+        )
+        record(
+            actor=actor,
+            action=Action.RULESET_CHANGE,
+            clinic=clinic,
+            obj=row,
+            detail={
+                "version": row.number,
+                "thresholds": row.thresholds,
+                "extra_rules": [r.get("id") for r in row.extra_rules],
+            },
+        )
+    return row
+
+
+# --- screening ---------
+
+
+def screening_record(
+    *, actor: StaffMember, patient: Patient, intake: Mapping[str, Any], notes: str = ""
+) -> Screening:
+    """Evaluate an intake with the clinic's current rule set and keep the decision."""
+    require(actor, Perm.SCREENING_ENTER, patient.clinic, patient)
+    try:
+        parsed = eligibility.parse_intake(intake)
+    except eligibility.IntakeError as error:
+        raise ValidationError(dict(error.errors)) from error
+    ruleset = current_ruleset(patient.clinic)
+    decision = eligibility.evaluate(parsed, ruleset)
+    now = _now()
+    with transaction.atomic():
+        screening = Screening.objects.create(
+            clinic=patient.clinic,
+            patient=patient,
+            route=parsed.route,
+            intake=parsed.as_dict(),
+            decision=decision.decision,
+            findings=decision.as_dict()["findings"],
+            ruleset_version=decision.ruleset,
+            screened_by=actor,
+            screened_at=now,
+            expires_at=now + timedelta(days=patient.clinic.screening_valid_days),
+            notes=notes.strip()[:4000],
+        )
+        record(
+            actor=actor,
+            action=Action.SCREENING_RECORD,
+            patient=patient,
+            obj=screening,
+            detail={
+                "decision": decision.decision,
+                "route": parsed.route,
+                "rules": [f["rule"] for f in screening.findings],
+                "ruleset": decision.ruleset,
+            },
+        )
+    return screening
+
+
+def _contraindicated(screening: Screening) -> bool:
+    return any(f["level"] == "contraindicated" for f in screening.findings)
+
+
+def screening_review(
+    *, actor: StaffMember, screening: Screening, outcome: str, reasoning: str
+) -> ScreeningReview:
+    """Record a prescriber's decision, with reasoning, on a screening that is not plainly eligible.
+
+    A contraindication can be overridden only where the clinic's protocol allows it, and then
+    only by two different prescribers who both approve.
+    """
+    require(actor, Perm.SCREENING_REVIEW, screening.clinic, screening.patient)
+    if outcome not in ScreeningReview.Outcome.values:
+        raise ValidationError({"outcome": "Choose whether the patient may proceed."})
+    reasoning = reasoning.strip()
+    if len(reasoning) < 10:
+        raise ValidationError({"reasoning": "Write your reasoning (at least a sentence)."})
+    if screening.decision == Screening.Decision.ELIGIBLE:
+        raise ValidationError("This screening is eligible: there is nothing to review.")
+    if (
+        outcome == ScreeningReview.Outcome.APPROVED
+        and _contraindicated(screening)
+        and not screening.clinic.allow_contraindication_override
+    ):
+        raise ValidationError(
+            {
+                "outcome": "A contraindication cannot be overridden: this clinic's protocol does "
+                "not allow it."
+            }
+        )
+    with transaction.atomic():
+        locked = Screening.objects.select_for_update().get(pk=screening.pk)
+        if locked.reviews.filter(reviewer=actor).exists():
+            raise ValidationError("You have already reviewed this screening.")
+        review = ScreeningReview.objects.create(
+            screening=locked,
+            reviewer=actor,
+            outcome=outcome,
+            reasoning=reasoning,
+            reviewed_at=_now(),
+        )
+        record(
+            actor=actor,
+            action=Action.SCREENING_REVIEW,
+            patient=locked.patient,
+            obj=review,
+            detail={
+                "screening": locked.pk,
+                "outcome": outcome,
+                "reasoning": reasoning,
+                "override": _contraindicated(locked),
+            },
+        )
+    return review
+
+
+def screening_status(screening: Screening, at: datetime | None = None) -> str:
+    """Where a screening stands: eligible, approved, override approved, awaiting review or a
+    second prescriber, declined, ineligible or expired."""
+    at = at or _now()
+    if screening.expires_at <= at:
+        return "expired"
+    if screening.decision == Screening.Decision.ELIGIBLE:
+        return "eligible"
+    reviews = list(screening.reviews.all())
+    if any(r.outcome == ScreeningReview.Outcome.DECLINED for r in reviews):
+        return "declined"
+    approvals = {r.reviewer_id for r in reviews if r.outcome == ScreeningReview.Outcome.APPROVED}
+    if _contraindicated(screening):
+        if not screening.clinic.allow_contraindication_override:
+            return "ineligible"
+        if len(approvals) >= 2:
+            return "override approved"
+        return "awaiting a second prescriber" if approvals else "ineligible"
+    if approvals:
+        return "approved"
+    return "awaiting review"
+
+
+CLEARED = {"eligible", "approved", "override approved"}
+
+
+# --- consent ---------
+
+
+def current_templates(clinic: Clinic) -> list[ConsentTemplate]:
+    """The latest version of each consent kind for a clinic (its own, else the product's)."""
+    latest: dict[str, ConsentTemplate] = {}
+    for template in ConsentTemplate.objects.filter(clinic__in=[clinic]).order_by("-version"):
+        latest.setdefault(template.kind, template)
+    for template in ConsentTemplate.objects.filter(clinic=None).order_by("-version"):
+        latest.setdefault(template.kind, template)
+    return [latest[k] for k in ConsentTemplate.Kind.values if k in latest]
+
+
+def consent_template_change(
+    *, actor: StaffMember, clinic: Clinic, kind: str, title: str, body: str
+) -> ConsentTemplate:
+    """Publish a new version of a clinic's consent text for one kind."""
+    require(actor, Perm.RULES_MANAGE, clinic)
+    if kind not in ConsentTemplate.Kind.values:
+        raise ValidationError({"kind": "Unknown consent kind."})
+    if len(body.strip()) < 200:
+        raise ValidationError({"body": "The consent text is too short to be informed consent."})
+    with transaction.atomic():
+        last = ConsentTemplate.objects.filter(kind=kind, clinic__in=[clinic]).aggregate(
+            n=Max("version")
+        )["n"]
+        product = ConsentTemplate.objects.filter(kind=kind, clinic=None).aggregate(
+            n=Max("version")
+        )["n"]
+        template = ConsentTemplate(
+            clinic=clinic,
+            kind=kind,
+            version=max(last or 0, product or 0) + 1,
+            title=title.strip(),
+            body=body.strip(),
+            created_by=actor,
+        )
+        template.full_clean()
+        template.save()
+        record(
+            actor=actor,
+            action=Action.CONSENT_TEMPLATE_CHANGE,
+            clinic=clinic,
+            obj=template,
+            detail={"kind": kind, "version": template.version},
+        )
+    return template
+
+
+def _check_signature(data_uri: str) -> str:
+    prefix = "data:image/png;base64,"
+    if not data_uri.startswith(prefix):
+        raise ValidationError({"signature": "Sign in the box (the signature is missing)."})
+    try:
+        raw = base64.b64decode(data_uri[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValidationError({"signature": "The signature could not be read."}) from error
+    if not raw.startswith(_PNG) or len(raw) > MAX_SIGNATURE_BYTES:
+        raise ValidationError({"signature": "The signature could not be read."})
+    return data_uri
+
+
+def _normalised(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def consent_sign(
+    *,
+    actor: StaffMember,
+    patient: Patient,
+    template: ConsentTemplate,
+    signed_name: str,
+    signature_png: str,
+    ip: str | None,
+) -> Consent:
+    """Record the patient's signature, on the clinic tablet a staff member presented."""
+    require(actor, Perm.CONSENT_COLLECT, patient.clinic, patient)
+    if template.clinic_id not in (None, patient.clinic_id):
+        raise ValidationError({"template": "This consent text belongs to another clinic."})
+    current = {t.pk for t in current_templates(patient.clinic)}
+    if template.pk not in current:
+        raise ValidationError({"template": "A newer version of this consent text exists."})
+    legal = f"{patient.legal_given_name} {patient.legal_family_name}"
+    if _normalised(signed_name) != _normalised(legal):
+        raise ValidationError({"signed_name": "Type your full legal name as it is on your record."})
+    signature_png = _check_signature(signature_png)
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            clinic=patient.clinic,
+            patient=patient,
+            template=template,
+            signed_name=signed_name.strip(),
+            signature_png=signature_png,
+            signed_at=_now(),
+            signed_ip=ip,
+            presented_by=actor,
+        )
+        record(
+            actor=actor,
+            action=Action.CONSENT_SIGN,
+            patient=patient,
+            obj=consent,
+            detail={"template": template.pk, "kind": template.kind, "version": template.version},
+        )
+    return consent
+
+
+def consent_witness(*, actor: StaffMember, consent: Consent) -> Consent:
+    """A staff witness countersigns; the PDF copy is made and kept in the same action."""
+    from .pdf import consent_pdf
+
+    require(actor, Perm.CONSENT_COLLECT, consent.clinic, consent.patient)
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.witnessed_at or locked.withdrawn_at:
+            raise ValidationError(f"This consent is {locked.status}.")
+        locked.witness = actor
+        locked.witnessed_at = _now()
+        locked.pdf = consent_pdf(locked)
+        locked.save(update_fields=["witness", "witnessed_at", "pdf"])
+        record(actor=actor, action=Action.CONSENT_WITNESS, patient=locked.patient, obj=locked)
+    return locked
+
+
+def consent_withdraw(*, actor: StaffMember, consent: Consent, reason: str) -> Consent:
+    """Record that the patient withdrew their consent; no further session can start."""
+    require(actor, Perm.CONSENT_COLLECT, consent.clinic, consent.patient)
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.withdrawn_at:
+            raise ValidationError("This consent is already withdrawn.")
+        locked.withdrawn_at = _now()
+        locked.withdrawn_recorded_by = actor
+        locked.withdrawal_reason = reason.strip()[:2000]
+        locked.save(update_fields=["withdrawn_at", "withdrawn_recorded_by", "withdrawal_reason"])
+        record(
+            actor=actor,
+            action=Action.CONSENT_WITHDRAW,
+            patient=locked.patient,
+            obj=locked,
+            detail={"reason": locked.withdrawal_reason},
+        )
+    return locked
+
+
+# --- the gate a treatment session passes ---------
+
+
+@dataclass(frozen=True)
+class Readiness:
+    route: str
+    ready: bool
+    problems: list[str] = field(default_factory=list)  # each says what to do next
+    screening: Screening | None = None
+    consent: Consent | None = None
+
+
+def treatment_readiness(patient: Patient, route: str, at: datetime | None = None) -> Readiness:
+    """May a treatment session by `route` start for this patient now?
+
+    It needs a current screening for that route that is eligible or cleared by review, and a
+    current (signed, witnessed, not withdrawn) consent that covers the route. The session
+    capability calls this before a session starts; nothing else decides it.
+    """
+    at = at or _now()
+    problems: list[str] = []
+    screening = (
+        Screening.objects.filter(patient=patient, route=route, screened_at__lte=at)
+        .prefetch_related("reviews")
+        .order_by("-screened_at")
+        .first()
+    )
+    if screening is None:
+        problems.append("No eligibility screening for this route: screen the patient first.")
+    else:
+        status = screening_status(screening, at)
+        if status == "expired":
+            problems.append(
+                f"The screening of {screening.screened_at:%Y-%m-%d} has expired: screen the "
+                "patient again."
+            )
+        elif status in ("awaiting review", "awaiting a second prescriber"):
+            problems.append(f"The screening is {status}: a prescriber must review it.")
+        elif status not in CLEARED:
+            problems.append(
+                f"The latest screening is {status}: the patient may not be treated by this route."
+            )
+    kinds = CONSENT_KINDS_FOR_ROUTE.get(route, ())
+    consent = (
+        Consent.objects.filter(
+            patient=patient,
+            template__kind__in=kinds,
+            withdrawn_at=None,
+            witnessed_at__isnull=False,
+            signed_at__lte=at,
+        )
+        .select_related("template")
+        .order_by("-signed_at")
+        .first()
+    )
+    if consent is None:
+        withdrawn = Consent.objects.filter(
+            patient=patient, template__kind__in=kinds, withdrawn_at__isnull=False
+        ).exists()
+        unwitnessed = Consent.objects.filter(
+            patient=patient, template__kind__in=kinds, witnessed_at=None, withdrawn_at=None
+        ).exists()
+        if unwitnessed:
+            problems.append(
+                "The consent is signed but not witnessed: a staff witness must countersign it."
+            )
+        elif withdrawn:
+            problems.append(
+                "The patient withdrew consent: no session may start unless they sign a new consent."
+            )
+        else:
+            problems.append("No signed consent for this route: have the patient sign one.")
+    return Readiness(
+        route=route, ready=not problems, problems=problems, screening=screening, consent=consent
+    )

@@ -1,0 +1,324 @@
+"""Pages of eligibility screening and consent."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from ketamine_clinic.accounts.access import can, clinics_where, require
+from ketamine_clinic.accounts.http import StaffRequest
+from ketamine_clinic.accounts.models import Clinic
+from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.context import client_ip
+from ketamine_clinic.audit.services import record
+from ketamine_clinic.clinical import eligibility, icd10
+from ketamine_clinic.patients import selectors as patient_selectors
+from ketamine_clinic.patients.views import chart_context
+from ketamine_clinic.web.forms import add_service_errors
+
+from . import selectors, services
+from .forms import ConsentTemplateForm, IntakeForm, ReviewForm, SignForm, WithdrawForm
+from .models import ClinicRuleSet, Consent, ConsentTemplate, Route, Screening
+
+
+@login_required
+def patient_screening(request: StaffRequest, patient_id: int) -> HttpResponse:
+    context = chart_context(request, patient_id, "screening")
+    patient = context["patient"]
+    can_view = can(request.user, Perm.SCREENING_VIEW, patient.clinic)
+    context.update(
+        can_view_screening=can_view,
+        can_screen=can(request.user, Perm.SCREENING_ENTER, patient.clinic),
+        can_collect=can(request.user, Perm.CONSENT_COLLECT, patient.clinic),
+        screenings=selectors.screenings_for(patient) if can_view else [],
+        readiness=[
+            services.treatment_readiness(patient, route) for route in ("iv", "im", "intranasal")
+        ],
+        route_labels=dict(Route.choices),
+        consents=patient.consents.select_related("template", "witness", "presented_by"),
+        templates=services.current_templates(patient.clinic),
+    )
+    return render(request, "screening/chart_screening.html", context)
+
+
+def _depressive(patient_id: int) -> bool:
+    from ketamine_clinic.patients.models import Indication
+
+    return any(
+        icd10.is_depressive_disorder(code)
+        for code in Indication.objects.filter(patient_id=patient_id, removed_at=None).values_list(
+            "icd10_code", flat=True
+        )
+    )
+
+
+@login_required
+def screening_new(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = patient_selectors.patient_for(request.user, patient_id)
+    require(request.user, Perm.SCREENING_ENTER, patient.clinic, patient)
+    summary = patient_selectors.chart_summary(patient, request.user)
+    initial = {
+        "weight_kg": summary.latest_weight.weight_kg if summary.latest_weight else None,
+        "height_cm": summary.latest_height_cm,
+        "medication_classes": sorted(
+            {
+                m.ketamine_interaction_class
+                for m in patient.medications.filter(stopped_on=None)
+                if m.ketamine_interaction_class != "none"
+            }
+        ),
+        "substance_use": "none",
+    }
+    form = IntakeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening = services.screening_record(
+                actor=request.user,
+                patient=patient,
+                intake=form.intake(
+                    age_years=summary.age, depressive_indication=_depressive(patient.pk)
+                ),
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("screening:detail", screening_id=screening.pk)
+    return render(request, "screening/intake_form.html", {"patient": patient, "form": form})
+
+
+def _screening_for(request: StaffRequest, screening_id: int) -> Screening:
+    screening = get_object_or_404(
+        Screening.objects.select_related("patient", "clinic", "screened_by").filter(
+            clinic__in=clinics_where(request.user, Perm.SCREENING_VIEW)
+        ),
+        pk=screening_id,
+    )
+    return screening
+
+
+@login_required
+def screening_detail(request: StaffRequest, screening_id: int) -> HttpResponse:
+    screening = _screening_for(request, screening_id)
+    can_review = can(request.user, Perm.SCREENING_REVIEW, screening.clinic)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, Perm.SCREENING_REVIEW, screening.clinic, screening.patient)
+        if form.is_valid():
+            try:
+                services.screening_review(
+                    actor=request.user,
+                    screening=screening,
+                    outcome=form.cleaned_data["outcome"],
+                    reasoning=form.cleaned_data["reasoning"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Review recorded.")
+                return redirect("screening:detail", screening_id=screening.pk)
+    record(actor=request.user, action=Action.CHART_VIEW, patient=screening.patient, obj=screening)
+    return render(
+        request,
+        "screening/screening_detail.html",
+        {
+            "screening": screening,
+            "patient": screening.patient,
+            "status": services.screening_status(screening),
+            "reviews": screening.reviews.select_related("reviewer"),
+            "form": form,
+            "can_review": can_review
+            and screening.decision != Screening.Decision.ELIGIBLE
+            and not screening.reviews.filter(reviewer=request.user).exists(),
+            "conditions": eligibility.CONDITIONS,
+            "intake_json": json.dumps(screening.intake, indent=2, sort_keys=True),
+        },
+    )
+
+
+@login_required
+def consent_sign(request: StaffRequest, patient_id: int, template_id: int) -> HttpResponse:
+    patient = patient_selectors.patient_for(request.user, patient_id)
+    require(request.user, Perm.CONSENT_COLLECT, patient.clinic, patient)
+    template = get_object_or_404(ConsentTemplate, pk=template_id)
+    if template.clinic_id not in (None, patient.clinic_id):
+        raise Http404("No such consent text.")
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.consent_sign(
+                actor=request.user,
+                patient=patient,
+                template=template,
+                signed_name=form.cleaned_data["signed_name"],
+                signature_png=form.cleaned_data["signature"],
+                ip=client_ip(request),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            if "signature" in getattr(error, "message_dict", {}):
+                form.add_error(None, error.message_dict["signature"])
+        else:
+            messages.success(request, "Signed. A staff witness now countersigns.")
+            return redirect("screening:consent", consent_id=consent.pk)
+    return render(
+        request,
+        "screening/consent_sign.html",
+        {"patient": patient, "template": template, "form": form},
+    )
+
+
+def _consent_for(request: StaffRequest, consent_id: int) -> Consent:
+    return get_object_or_404(
+        Consent.objects.select_related("patient", "template", "witness", "presented_by").filter(
+            clinic__in=clinics_where(request.user, Perm.CHART_VIEW)
+        ),
+        pk=consent_id,
+    )
+
+
+@login_required
+def consent_detail(request: StaffRequest, consent_id: int) -> HttpResponse:
+    consent = _consent_for(request, consent_id)
+    return render(
+        request,
+        "screening/consent_detail.html",
+        {
+            "consent": consent,
+            "patient": consent.patient,
+            "can_collect": can(request.user, Perm.CONSENT_COLLECT, consent.clinic),
+            "withdraw_form": WithdrawForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent_witness(request: StaffRequest, consent_id: int) -> HttpResponse:
+    consent = _consent_for(request, consent_id)
+    try:
+        services.consent_witness(actor=request.user, consent=consent)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Witnessed. The PDF copy is kept with the consent.")
+    return redirect("screening:consent", consent_id=consent.pk)
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: StaffRequest, consent_id: int) -> HttpResponse:
+    consent = _consent_for(request, consent_id)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_withdraw(
+                actor=request.user, consent=consent, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Withdrawal recorded: no further session may start.")
+    return redirect("screening:consent", consent_id=consent.pk)
+
+
+@login_required
+def consent_pdf(request: StaffRequest, consent_id: int) -> HttpResponse:
+    consent = _consent_for(request, consent_id)
+    if not consent.pdf:
+        raise Http404("The PDF is made when the witness countersigns.")
+    record(actor=request.user, action=Action.CONSENT_PDF, patient=consent.patient, obj=consent)
+    return HttpResponse(
+        bytes(consent.pdf),
+        content_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="consent-{consent.patient.mrn}-'
+            f'{consent.pk}.pdf"'
+        },
+    )
+
+
+def _managed_clinic(request: StaffRequest) -> Clinic:
+    require(request.user, Perm.RULES_MANAGE)
+    clinics = clinics_where(request.user, Perm.RULES_MANAGE)
+    chosen = request.GET.get("clinic") or request.POST.get("clinic") or ""
+    clinic = clinics.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    clinic = clinic or clinics.first()
+    if clinic is None:
+        raise Http404("No clinic to manage.")
+    return clinic
+
+
+@login_required
+def rules(request: StaffRequest) -> HttpResponse:
+    clinic = _managed_clinic(request)
+    latest = ClinicRuleSet.objects.filter(clinic=clinic).first()
+    errors: list[str] = []
+    thresholds_text = json.dumps(latest.thresholds if latest else {}, indent=2)
+    rules_text = json.dumps(latest.extra_rules if latest else [], indent=2)
+    if request.method == "POST":
+        thresholds_text = request.POST.get("thresholds", "{}")
+        rules_text = request.POST.get("extra_rules", "[]")
+        try:
+            thresholds = json.loads(thresholds_text or "{}")
+            extra = json.loads(rules_text or "[]")
+            if not isinstance(thresholds, dict) or not isinstance(extra, list):
+                raise ValueError("thresholds must be an object and rules a list")
+            services.ruleset_change(
+                actor=request.user,
+                clinic=clinic,
+                thresholds=thresholds,
+                extra_rules=extra,
+                note=request.POST.get("note", ""),
+            )
+        except (ValueError, ValidationError) as error:
+            errors = getattr(error, "messages", None) or [str(error)]
+        else:
+            messages.success(request, "A new version of the clinic's rules is in force.")
+            return redirect(f"{request.path}?clinic={clinic.pk}")
+    ruleset = services.current_ruleset(clinic)
+    return render(
+        request,
+        "screening/rules.html",
+        {
+            "clinic": clinic,
+            "ruleset": ruleset,
+            "thresholds": vars(ruleset.thresholds),
+            "versions": ClinicRuleSet.objects.filter(clinic=clinic).select_related("created_by"),
+            "thresholds_text": thresholds_text,
+            "rules_text": rules_text,
+            "errors": errors,
+            "templates": services.current_templates(clinic),
+            "template_form": ConsentTemplateForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent_template_new(request: StaffRequest) -> HttpResponse:
+    clinic = _managed_clinic(request)
+    form = ConsentTemplateForm(request.POST)
+    if form.is_valid():
+        try:
+            template = services.consent_template_change(
+                actor=request.user,
+                clinic=clinic,
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{template.title} v{template.version} is now in use.")
+    else:
+        messages.error(request, "Give a kind, a title and the text.")
+    return redirect(f"/screening/rules/?clinic={clinic.pk}")

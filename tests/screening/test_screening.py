@@ -1,0 +1,380 @@
+"""Screening, review, consent and the readiness gate: services, pages and API."""
+
+from __future__ import annotations
+
+import base64
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from PIL import Image
+
+from ketamine_clinic.accounts.access import AccessDenied
+from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.screening import services
+from ketamine_clinic.screening.models import Consent, ConsentTemplate, Screening
+
+API = "/api/v1"
+
+
+def _intake(**overrides):
+    intake = {
+        "route": "iv",
+        "age_years": 42,
+        "systolic_bp": 124,
+        "diastolic_bp": 78,
+        "heart_rate": 72,
+        "substance_use": "none",
+        "failed_antidepressant_trials": 3,
+        "depressive_indication": True,
+    }
+    intake.update(overrides)
+    return intake
+
+
+def _png() -> str:
+    image = Image.new("RGB", (120, 40), "white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _screen(world, **overrides):
+    return services.screening_record(
+        actor=world.nurse, patient=world.patient1, intake=_intake(**overrides)
+    )
+
+
+def _template(world, kind="iv"):
+    return next(t for t in services.current_templates(world.clinic1) if t.kind == kind)
+
+
+def _consent(world, kind="iv", witness=True):
+    consent = services.consent_sign(
+        actor=world.frontdesk,
+        patient=world.patient1,
+        template=_template(world, kind),
+        signed_name="alice  MORENO",
+        signature_png=_png(),
+        ip="10.0.0.7",
+    )
+    if witness:
+        consent = services.consent_witness(actor=world.nurse, consent=consent)
+    return consent
+
+
+def test_an_unremarkable_intake_is_eligible_and_expires_after_180_days(world):
+    s = _screen(world)
+    assert (s.decision, s.findings) == ("eligible", [])
+    assert s.ruleset_version.startswith("builtin")
+    assert s.expires_at - s.screened_at == timedelta(days=180)
+    event = AuditEvent.objects.get(action="screening.record")
+    assert event.detail["decision"] == "eligible"
+
+
+def test_bp_150_95_needs_review_with_the_reason_in_plain_words(world):
+    s = _screen(world, systolic_bp=150, diastolic_bp=95)
+    assert s.decision == "needs_review"
+    finding = next(f for f in s.findings if f["rule"] == "bp_above_140_90")
+    assert finding["level"] == "prescriber_review"
+    assert "150/95" in finding["reason"]
+
+
+def test_current_psychosis_is_ineligible(world):
+    s = _screen(world, conditions=["psychosis_current"])
+    assert s.decision == "ineligible"
+    assert [f["rule"] for f in s.findings if f["level"] == "contraindicated"] == [
+        "psychosis_current"
+    ]
+
+
+def test_bad_intake_names_each_field_and_saves_nothing(world):
+    with pytest.raises(ValidationError) as caught:
+        _screen(world, route="nasal", failed_antidepressant_trials=-1, conditions=["zombie"])
+    assert {"route", "failed_antidepressant_trials"} <= set(caught.value.message_dict)
+    assert any(k.startswith("conditions") for k in caught.value.message_dict)
+    assert not Screening.objects.exists()
+
+
+def test_a_prescriber_reviews_and_the_patient_may_proceed(world):
+    s = _screen(world, systolic_bp=150, diastolic_bp=95)
+    assert services.screening_status(s) == "awaiting review"
+    with pytest.raises(AccessDenied):
+        services.screening_review(
+            actor=world.nurse,
+            screening=s,
+            outcome="approved",
+            reasoning="Looks fine to me, proceed.",
+        )
+    with pytest.raises(ValidationError) as caught:
+        services.screening_review(
+            actor=world.prescriber, screening=s, outcome="approved", reasoning="ok"
+        )
+    assert "reasoning" in caught.value.message_dict
+    services.screening_review(
+        actor=world.prescriber,
+        screening=s,
+        outcome="approved",
+        reasoning="Repeat reading 136/84 after ten minutes' rest; treated hypertension.",
+    )
+    assert services.screening_status(s) == "approved"
+    assert AuditEvent.objects.get(action="screening.review").detail["outcome"] == "approved"
+
+
+def test_a_contraindication_cannot_be_overridden_unless_the_protocol_allows_two_prescribers(
+    world,
+):
+    s = _screen(world, systolic_bp=185, diastolic_bp=95)
+    assert s.decision == "ineligible"
+    reason = "Documented white-coat hypertension; home readings 130s; cardiology agrees."
+    with pytest.raises(ValidationError, match="protocol does not allow"):
+        services.screening_review(
+            actor=world.prescriber, screening=s, outcome="approved", reasoning=reason
+        )
+    world.clinic1.allow_contraindication_override = True
+    world.clinic1.save()
+    s.refresh_from_db()
+    services.screening_review(
+        actor=world.prescriber, screening=s, outcome="approved", reasoning=reason
+    )
+    assert services.screening_status(s) == "awaiting a second prescriber"
+    with pytest.raises(ValidationError, match="already reviewed"):
+        services.screening_review(
+            actor=world.prescriber, screening=s, outcome="approved", reasoning=reason
+        )
+    from tests.conftest import make_staff
+
+    second = make_staff(world.org, "prescriber2", world.clinic1, "prescriber")
+    services.screening_review(actor=second, screening=s, outcome="approved", reasoning=reason)
+    assert services.screening_status(s) == "override approved"
+
+
+def test_an_eligible_screening_has_nothing_to_review(world):
+    s = _screen(world)
+    with pytest.raises(ValidationError, match="nothing to review"):
+        services.screening_review(
+            actor=world.prescriber, screening=s, outcome="approved", reasoning="All fine here."
+        )
+
+
+def test_readiness_needs_a_current_screening_and_a_witnessed_consent(world):
+    blocked = services.treatment_readiness(world.patient1, "iv")
+    assert blocked.ready is False
+    assert blocked.problems == [
+        "No eligibility screening for this route: screen the patient first.",
+        "No signed consent for this route: have the patient sign one.",
+    ]
+    _screen(world)
+    consent = _consent(world, witness=False)
+    pending = services.treatment_readiness(world.patient1, "iv")
+    assert pending.problems == [
+        "The consent is signed but not witnessed: a staff witness must countersign it."
+    ]
+    services.consent_witness(actor=world.nurse, consent=consent)
+    assert services.treatment_readiness(world.patient1, "iv").ready is True
+    # the consent for IV does not cover esketamine
+    other = services.treatment_readiness(world.patient1, "intranasal")
+    assert other.ready is False and len(other.problems) == 2
+
+
+def test_an_expired_screening_and_a_withdrawn_consent_block(world):
+    s = _screen(world)
+    consent = _consent(world)
+    later = timezone.now() + timedelta(days=181)
+    expired = services.treatment_readiness(world.patient1, "iv", at=later)
+    assert expired.problems == [
+        f"The screening of {s.screened_at:%Y-%m-%d} has expired: screen the patient again."
+    ]
+    services.consent_withdraw(actor=world.nurse, consent=consent, reason="Changed my mind.")
+    withdrawn = services.treatment_readiness(world.patient1, "iv")
+    assert withdrawn.problems == [
+        "The patient withdrew consent: no session may start unless they sign a new consent."
+    ]
+
+
+def test_ineligible_blocks_whatever_the_consent(world):
+    _screen(world, conditions=["psychosis_current"])
+    _consent(world)
+    r = services.treatment_readiness(world.patient1, "iv")
+    assert r.problems == [
+        "The latest screening is ineligible: the patient may not be treated by this route."
+    ]
+
+
+def test_signing_checks_the_name_and_the_signature(world):
+    template = _template(world)
+    with pytest.raises(ValidationError) as caught:
+        services.consent_sign(
+            actor=world.frontdesk,
+            patient=world.patient1,
+            template=template,
+            signed_name="Alice Smith",
+            signature_png=_png(),
+            ip=None,
+        )
+    assert "signed_name" in caught.value.message_dict
+    with pytest.raises(ValidationError) as caught:
+        services.consent_sign(
+            actor=world.frontdesk,
+            patient=world.patient1,
+            template=template,
+            signed_name="Alice Moreno",
+            signature_png="",
+            ip=None,
+        )
+    assert "signature" in caught.value.message_dict
+    not_png = "data:image/png;base64," + base64.b64encode(b"GIF89a....").decode()
+    with pytest.raises(ValidationError):
+        services.consent_sign(
+            actor=world.frontdesk,
+            patient=world.patient1,
+            template=template,
+            signed_name="Alice Moreno",
+            signature_png=not_png,
+            ip=None,
+        )
+    with pytest.raises(AccessDenied):
+        services.consent_sign(
+            actor=world.auditor,
+            patient=world.patient1,
+            template=template,
+            signed_name="Alice Moreno",
+            signature_png=_png(),
+            ip=None,
+        )
+    assert not Consent.objects.exists()
+
+
+def test_witnessing_makes_and_keeps_the_pdf_with_the_exact_version(world):
+    consent = _consent(world)
+    assert consent.status == "current"
+    assert bytes(consent.pdf).startswith(b"%PDF-")
+    assert len(bytes(consent.pdf)) > 5000
+    assert consent.template.version == 1
+    assert consent.signed_ip == "10.0.0.7"
+
+
+def test_a_new_template_version_is_used_for_new_signatures_only(world):
+    old = _consent(world)
+    body = ("This clinic's own words about IV ketamine. " * 10).strip()
+    new = services.consent_template_change(
+        actor=world.admin, clinic=world.clinic1, kind="iv", title="IV ketamine (ours)", body=body
+    )
+    assert new.version == 2
+    assert _template(world).pk == new.pk
+    with pytest.raises(ValidationError, match="newer version"):
+        services.consent_sign(
+            actor=world.frontdesk,
+            patient=world.patient1,
+            template=old.template,
+            signed_name="Alice Moreno",
+            signature_png=_png(),
+            ip=None,
+        )
+    assert services.treatment_readiness(world.patient1, "iv").consent == old
+    with pytest.raises(ValidationError, match="too short"):
+        services.consent_template_change(
+            actor=world.admin, clinic=world.clinic1, kind="iv", title="x", body="short"
+        )
+    # clinic 2 still uses the product's text
+    assert (
+        next(t for t in services.current_templates(world.clinic2) if t.kind == "iv").clinic is None
+    )
+
+
+def test_clinic_rules_are_versioned_and_recorded_on_each_screening(world):
+    services.ruleset_change(
+        actor=world.prescriber,
+        clinic=world.clinic1,
+        thresholds={"bp_contraindicated_systolic": 170},
+        extra_rules=[],
+        note="stricter",
+    )
+    s = _screen(world, systolic_bp=175, diastolic_bp=90)
+    assert s.decision == "ineligible"
+    assert s.ruleset_version.endswith(f"+clinic{world.clinic1.pk}.v1")
+    with pytest.raises(ValidationError) as caught:
+        services.ruleset_change(
+            actor=world.prescriber, clinic=world.clinic1, thresholds={"bp_limit": 1}, extra_rules=[]
+        )
+    assert "bp_limit" in caught.value.message_dict
+    with pytest.raises(AccessDenied):
+        services.ruleset_change(
+            actor=world.nurse, clinic=world.clinic1, thresholds={}, extra_rules=[]
+        )
+
+
+def test_intake_page_screens_and_shows_the_reason(world, login):
+    client = login(world.nurse)
+    response = client.post(
+        f"/screening/patients/{world.patient1.pk}/new/",
+        {
+            "route": "iv",
+            "systolic_bp": "150",
+            "diastolic_bp": "95",
+            "heart_rate": "80",
+            "substance_use": "none",
+            "failed_antidepressant_trials": "2",
+        },
+    )
+    screening = Screening.objects.get()
+    assert response["Location"] == f"/screening/{screening.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "Needs a prescriber&#x27;s review" in page
+    assert "150/95" in page
+
+
+def test_another_clinics_screening_and_consent_are_404(world, login):
+    s = services.screening_record(actor=world.nurse2, patient=world.patient2, intake=_intake())
+    client = login(world.prescriber)
+    assert client.get(f"/screening/{s.pk}/").status_code == 404
+    assert client.get(f"/screening/patients/{world.patient2.pk}/").status_code == 404
+
+
+def test_pdf_download_is_audited(world, login):
+    consent = _consent(world)
+    response = login(world.nurse).get(f"/screening/consents/{consent.pk}/pdf/")
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert AuditEvent.objects.filter(action="consent.pdf").count() == 1
+
+
+def test_api_screens_reviews_and_reports_readiness(world, client, token_for):
+    nurse = token_for(world.nurse)
+    path = f"{API}/patients/{world.patient1.pk}"
+    bad = client.post(
+        f"{path}/screenings",
+        {"intake": _intake(route="nasal")},
+        content_type="application/json",
+        **nurse,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "route"
+    made = client.post(
+        f"{path}/screenings",
+        {"intake": _intake(systolic_bp=150, diastolic_bp=95)},
+        content_type="application/json",
+        **nurse,
+    )
+    assert made.status_code == 201
+    body = made.json()
+    assert (body["decision"], body["status"]) == ("needs_review", "awaiting review")
+    reviewed = client.post(
+        f"{API}/screenings/{body['id']}/review",
+        {"outcome": "approved", "reasoning": "Repeat BP 134/82 after rest; proceed."},
+        content_type="application/json",
+        **token_for(world.prescriber),
+    )
+    assert reviewed.status_code == 200
+    assert reviewed.json()["status"] == "approved"
+    readiness = client.get(f"{path}/readiness", **nurse).json()
+    assert readiness[0] == {
+        "route": "iv",
+        "ready": False,
+        "problems": ["No signed consent for this route: have the patient sign one."],
+    }
+    templates = client.get(f"{API}/consent-templates", **nurse).json()
+    assert {t["kind"] for t in templates} == {"iv", "im", "intranasal", "kap"}
+    assert ConsentTemplate.objects.filter(clinic=None).count() == 4
