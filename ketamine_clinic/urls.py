@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from ketamine_clinic.api.api import api
 from ketamine_clinic.measures.urls import self_report_patterns
+from ketamine_clinic.screening.urls import consent_link_patterns
 from ketamine_clinic.web import views as web_views
 
 urlpatterns = [
@@ -14,5 +15,6 @@ urlpatterns = [
     path("measures/", include("ketamine_clinic.measures.urls")),
     path("screening/", include("ketamine_clinic.screening.urls")),
     path("r/", include(self_report_patterns)),
+    path("c/", include(consent_link_patterns)),
     path("api/v1/", api.urls),
 ]

@@ -18,6 +18,7 @@ _OPEN_PREFIXES = (
     "/accounts/reauthenticate/",
     "/accounts/logout/",
     "/r/",
+    "/c/",
     "/static/",
     "/healthz",
     "/api/",

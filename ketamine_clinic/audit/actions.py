@@ -44,6 +44,7 @@ class Action(StrEnum):
     RULESET_CHANGE = "screening.ruleset_change"
     CONSENT_TEMPLATE_CHANGE = "consent.template_change"
     CONSENT_SIGN = "consent.sign"
+    CONSENT_LINK_CREATE = "consent.link_create"
     CONSENT_WITNESS = "consent.witness"
     CONSENT_WITHDRAW = "consent.withdraw"
     CONSENT_PDF = "consent.pdf"

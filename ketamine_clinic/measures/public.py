@@ -28,7 +28,7 @@ _DONE_KEY = "self_report_done"
 _CRISIS_KEY = "self_report_crisis"
 
 
-def _rate_limited(request: HttpRequest) -> bool:
+def rate_limited(request: HttpRequest) -> bool:
     key = f"self-report-rate:{client_ip(request)}"
     cache.add(key, 0, timeout=60)
     try:
@@ -60,7 +60,7 @@ def _progress(link: SelfReportLink) -> list[dict[str, Any]]:
 
 
 def _guarded(request: HttpRequest, token: str) -> tuple[SelfReportLink | None, HttpResponse | None]:
-    if _rate_limited(request):
+    if rate_limited(request):
         return None, render(request, "measures/public/slow_down.html", status=429)
     link = services.open_link(token)
     if link is None:

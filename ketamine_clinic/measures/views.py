@@ -125,7 +125,7 @@ def _on_item_fields(error: ValidationError) -> ValidationError:
     )
 
 
-def _qr_data_uri(url: str) -> str:
+def qr_data_uri(url: str) -> str:
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
     buffer = io.BytesIO()
     image.save(buffer)
@@ -170,7 +170,7 @@ def self_report_send(request: StaffRequest, patient_id: int) -> HttpResponse:
                     "patient": patient,
                     "link": issued.link,
                     "url": url,
-                    "qr": _qr_data_uri(url),
+                    "qr": qr_data_uri(url),
                     "instruments": [INSTRUMENTS[i] for i in issued.link.instruments],
                 },
             )

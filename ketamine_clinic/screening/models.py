@@ -142,6 +142,11 @@ class Consent(models.Model):
     signature_png = models.TextField(help_text="the drawn signature, as a PNG data URI")
     signed_at = models.DateTimeField()
     signed_ip = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(
+        max_length=10,
+        choices=[("tablet", "On the clinic tablet"), ("link", "Through a link")],
+        default="tablet",
+    )
     presented_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -169,3 +174,31 @@ class Consent(models.Model):
         if not self.witnessed_at:
             return "awaiting witness"
         return "current"
+
+
+class ConsentLink(models.Model):
+    """A one-time link for a patient to read and sign a consent document on their own device.
+
+    Like a self-report link: a 256-bit token of which only the hash is stored, expiring,
+    revocable, dead once signed. A staff witness countersigns afterwards, as on the tablet.
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    consent = models.OneToOneField(
+        Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="link"
+    )
+
+    def __str__(self) -> str:
+        return f"consent link {self.pk} for patient {self.patient_id}"
+
+    def usable_at(self, now: object) -> bool:
+        return self.consent_id is None and self.revoked_at is None and self.expires_at > now  # type: ignore[operator]

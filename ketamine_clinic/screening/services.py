@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -26,7 +29,14 @@ from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility
 from ketamine_clinic.patients.models import Patient
 
-from .models import ClinicRuleSet, Consent, ConsentTemplate, Screening, ScreeningReview
+from .models import (
+    ClinicRuleSet,
+    Consent,
+    ConsentLink,
+    ConsentTemplate,
+    Screening,
+    ScreeningReview,
+)
 
 # Routes of screening → the consent kinds that cover them.
 CONSENT_KINDS_FOR_ROUTE: dict[str, tuple[str, ...]] = {
@@ -312,6 +322,28 @@ def consent_sign(
 ) -> Consent:
     """Record the patient's signature, on the clinic tablet a staff member presented."""
     require(actor, Perm.CONSENT_COLLECT, patient.clinic, patient)
+    with transaction.atomic():
+        return _sign(
+            patient=patient,
+            template=template,
+            signed_name=signed_name,
+            signature_png=signature_png,
+            ip=ip,
+            presented_by=actor,
+            channel="tablet",
+        )
+
+
+def _sign(
+    *,
+    patient: Patient,
+    template: ConsentTemplate,
+    signed_name: str,
+    signature_png: str,
+    ip: str | None,
+    presented_by: StaffMember,
+    channel: str,
+) -> Consent:
     if template.clinic_id not in (None, patient.clinic_id):
         raise ValidationError({"template": "This consent text belongs to another clinic."})
     current = {t.pk for t in current_templates(patient.clinic)}
@@ -321,24 +353,120 @@ def consent_sign(
     if _normalised(signed_name) != _normalised(legal):
         raise ValidationError({"signed_name": "Type your full legal name as it is on your record."})
     signature_png = _check_signature(signature_png)
+    consent = Consent.objects.create(
+        clinic=patient.clinic,
+        patient=patient,
+        template=template,
+        signed_name=signed_name.strip(),
+        signature_png=signature_png,
+        signed_at=_now(),
+        signed_ip=ip,
+        presented_by=presented_by,
+        channel=channel,
+    )
+    record(
+        actor=presented_by if channel == "tablet" else None,
+        actor_username="" if channel == "tablet" else "patient (consent link)",
+        action=Action.CONSENT_SIGN,
+        patient=patient,
+        obj=consent,
+        detail={
+            "template": template.pk,
+            "kind": template.kind,
+            "version": template.version,
+            "channel": channel,
+        },
+    )
+    return consent
+
+
+@dataclass(frozen=True)
+class IssuedConsentLink:
+    link: ConsentLink
+    token: str  # shown once
+
+
+def consent_link_create(
+    *, actor: StaffMember, patient: Patient, template: ConsentTemplate
+) -> IssuedConsentLink:
+    """Make a one-time link for the patient to sign this consent on their own device."""
+    require(actor, Perm.CONSENT_COLLECT, patient.clinic, patient)
+    if template.pk not in {t.pk for t in current_templates(patient.clinic)}:
+        raise ValidationError({"template": "Choose a consent text in use at the clinic."})
+    token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        consent = Consent.objects.create(
+        link = ConsentLink.objects.create(
             clinic=patient.clinic,
             patient=patient,
             template=template,
-            signed_name=signed_name.strip(),
-            signature_png=signature_png,
-            signed_at=_now(),
-            signed_ip=ip,
-            presented_by=actor,
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            created_by=actor,
+            expires_at=_now() + timedelta(hours=settings.SELF_REPORT_LINK_HOURS),
         )
         record(
             actor=actor,
-            action=Action.CONSENT_SIGN,
+            action=Action.CONSENT_LINK_CREATE,
             patient=patient,
-            obj=consent,
-            detail={"template": template.pk, "kind": template.kind, "version": template.version},
+            obj=link,
+            detail={"template": template.pk, "version": template.version},
         )
+    return IssuedConsentLink(link=link, token=token)
+
+
+def open_consent_link(token: str) -> ConsentLink | None:
+    """The usable link for this token, or None (unknown, expired, revoked or signed)."""
+    if not token or len(token) > 100:
+        return None
+    link = (
+        ConsentLink.objects.filter(token_hash=hashlib.sha256(token.encode()).hexdigest())
+        .select_related("patient", "clinic", "template", "created_by")
+        .first()
+    )
+    return link if link is not None and link.usable_at(_now()) else None
+
+
+def record_invalid_consent_link(token: str) -> None:
+    """Audit a visit with an unknown, expired, revoked or used consent link."""
+    link = ConsentLink.objects.filter(
+        token_hash=hashlib.sha256(token[:100].encode()).hexdigest()
+    ).first()
+    record(
+        actor=None,
+        actor_username="patient (consent link)",
+        action=Action.SELF_REPORT_INVALID,
+        patient=link.patient if link else None,
+        obj=link,
+        detail={
+            "link": "consent",
+            "status": "known link, no longer usable" if link else "unknown token",
+        },
+    )
+
+
+def consent_sign_by_link(
+    *, token: str, signed_name: str, signature_png: str, ip: str | None
+) -> Consent:
+    """The patient signs through their link; the link dies with the signature."""
+    with transaction.atomic():
+        link = (
+            ConsentLink.objects.select_for_update()
+            .filter(token_hash=hashlib.sha256(token.encode()).hexdigest())
+            .select_related("patient", "clinic", "template", "created_by")
+            .first()
+        )
+        if link is None or not link.usable_at(_now()):
+            raise ValidationError("This link is not valid.")
+        consent = _sign(
+            patient=link.patient,
+            template=link.template,
+            signed_name=signed_name,
+            signature_png=signature_png,
+            ip=ip,
+            presented_by=link.created_by,
+            channel="link",
+        )
+        link.consent = consent
+        link.save(update_fields=["consent"])
     return consent
 
 

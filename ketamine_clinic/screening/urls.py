@@ -16,6 +16,19 @@ urlpatterns = [
     path("consents/<int:consent_id>/witness/", views.consent_witness, name="witness"),
     path("consents/<int:consent_id>/withdraw/", views.consent_withdraw, name="withdraw"),
     path("consents/<int:consent_id>/pdf/", views.consent_pdf, name="pdf"),
+    path(
+        "patients/<int:patient_id>/consent/<int:template_id>/link/",
+        views.consent_link_new,
+        name="consent_link",
+    ),
     path("rules/", views.rules, name="rules"),
     path("rules/consent-templates/", views.consent_template_new, name="template_new"),
 ]
+
+consent_link_patterns = (
+    [
+        path("done/", views.consent_by_link_done, name="done"),
+        path("<str:token>/", views.consent_by_link, name="sign"),
+    ],
+    "consent_link",
+)

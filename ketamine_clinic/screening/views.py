@@ -7,8 +7,11 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where, require
@@ -19,6 +22,8 @@ from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.context import client_ip
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility, icd10
+from ketamine_clinic.measures.public import rate_limited
+from ketamine_clinic.measures.views import qr_data_uri
 from ketamine_clinic.patients import selectors as patient_selectors
 from ketamine_clinic.patients.views import chart_context
 from ketamine_clinic.web.forms import add_service_errors
@@ -322,3 +327,69 @@ def consent_template_new(request: StaffRequest) -> HttpResponse:
     else:
         messages.error(request, "Give a kind, a title and the text.")
     return redirect(f"/screening/rules/?clinic={clinic.pk}")
+
+
+@login_required
+@require_POST
+def consent_link_new(request: StaffRequest, patient_id: int, template_id: int) -> HttpResponse:
+    patient = patient_selectors.patient_for(request.user, patient_id)
+    template = get_object_or_404(ConsentTemplate, pk=template_id)
+    try:
+        issued = services.consent_link_create(
+            actor=request.user, patient=patient, template=template
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("screening:patient", patient_id=patient.pk)
+    url = request.build_absolute_uri(reverse("consent_link:sign", args=[issued.token]))
+    return render(
+        request,
+        "screening/consent_link_issued.html",
+        {"patient": patient, "link": issued.link, "url": url, "qr": qr_data_uri(url)},
+    )
+
+
+@never_cache
+@csrf_protect
+def consent_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient's own page for reading and signing a consent (no account)."""
+    if rate_limited(request):
+        return render(request, "measures/public/slow_down.html", status=429)
+    link = services.open_consent_link(token)
+    if link is None:
+        services.record_invalid_consent_link(token)
+        return render(request, "measures/public/invalid.html", status=404)
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_sign_by_link(
+                token=token,
+                signed_name=form.cleaned_data["signed_name"],
+                signature_png=form.cleaned_data["signature"],
+                ip=client_ip(request),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            if "signature" in getattr(error, "message_dict", {}):
+                form.add_error(None, error.message_dict["signature"])
+        else:
+            request.session["consent_signed"] = link.patient.first_name_to_address
+            return redirect("consent_link:done")
+    return render(
+        request,
+        "screening/consent_public.html",
+        {
+            "template": link.template,
+            "form": form,
+            "first_name": link.patient.first_name_to_address,
+            "clinic": link.clinic.name,
+        },
+    )
+
+
+@never_cache
+def consent_by_link_done(request: HttpRequest) -> HttpResponse:
+    first_name = request.session.get("consent_signed")
+    if not first_name:
+        return render(request, "measures/public/invalid.html", status=404)
+    return render(request, "screening/consent_public_done.html", {"first_name": first_name})

@@ -378,3 +378,31 @@ def test_api_screens_reviews_and_reports_readiness(world, client, token_for):
     templates = client.get(f"{API}/consent-templates", **nurse).json()
     assert {t["kind"] for t in templates} == {"iv", "im", "intranasal", "kap"}
     assert ConsentTemplate.objects.filter(clinic=None).count() == 4
+
+
+def test_a_patient_signs_consent_through_a_link_once(world, login, client):
+    import re
+
+    staff = login(world.frontdesk)
+    template = _template(world)
+    page = staff.post(f"/screening/patients/{world.patient1.pk}/consent/{template.pk}/link/")
+    url = re.search(r'value="http://testserver(/c/[^"]+/)"', page.content.decode()).group(1)
+    assert 'alt="QR code of the consent link"' in page.content.decode()
+    staff.logout()
+    public = client.get(url).content.decode()
+    assert "Hello Alice" in public and "Moreno" not in public
+    assert "Consent to IV ketamine treatment" in public
+    assert '<script src="/static/kc/signature.js">' in public
+    missing = client.post(url, {"signed_name": "Alice Moreno", "signature": "", "understood": "on"})
+    assert "Sign in the box (the signature is missing)." in missing.content.decode()
+    done = client.post(
+        url, {"signed_name": "Alice Moreno", "signature": _png(), "understood": "on"}
+    )
+    assert done["Location"] == "/c/done/"
+    consent = Consent.objects.get()
+    assert (consent.channel, consent.status) == ("link", "awaiting witness")
+    assert consent.presented_by == world.frontdesk
+    sign_event = AuditEvent.objects.get(action="consent.sign")
+    assert sign_event.actor is None and sign_event.detail["channel"] == "link"
+    assert client.get(url).status_code == 404  # dead once signed
+    assert "This link is not valid" in client.get(url).content.decode()
