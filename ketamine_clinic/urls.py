@@ -2,7 +2,7 @@ from django.urls import include, path
 
 from ketamine_clinic.api.api import api
 from ketamine_clinic.measures.urls import self_report_patterns
-from ketamine_clinic.screening.urls import consent_link_patterns
+from ketamine_clinic.screening.urls import consent_link_patterns, intake_link_patterns
 from ketamine_clinic.web import views as web_views
 
 urlpatterns = [
@@ -16,5 +16,6 @@ urlpatterns = [
     path("screening/", include("ketamine_clinic.screening.urls")),
     path("r/", include(self_report_patterns)),
     path("c/", include(consent_link_patterns)),
+    path("i/", include(intake_link_patterns)),
     path("api/v1/", api.urls),
 ]

@@ -19,6 +19,7 @@ _OPEN_PREFIXES = (
     "/accounts/logout/",
     "/r/",
     "/c/",
+    "/i/",
     "/static/",
     "/healthz",
     "/api/",

@@ -45,6 +45,8 @@ class Action(StrEnum):
     CONSENT_TEMPLATE_CHANGE = "consent.template_change"
     CONSENT_SIGN = "consent.sign"
     CONSENT_LINK_CREATE = "consent.link_create"
+    INTAKE_LINK_CREATE = "screening.intake_link_create"
+    INTAKE_LINK_SUBMIT = "screening.intake_link_submit"
     CONSENT_WITNESS = "consent.witness"
     CONSENT_WITHDRAW = "consent.withdraw"
     CONSENT_PDF = "consent.pdf"

@@ -127,3 +127,84 @@ class ConsentTemplateForm(forms.Form):
     kind = forms.ChoiceField(choices=ConsentTemplate.Kind.choices)
     title = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 20}), max_length=20000)
+
+
+class PatientIntakeForm(forms.Form):
+    """The history part of the intake, in the patient's own words (no measurements)."""
+
+    pregnant = forms.ChoiceField(
+        choices=[("", "Prefer to discuss with the clinic"), ("no", "No"), ("yes", "Yes")],
+        required=False,
+        label="Are you pregnant, or could you be?",
+    )
+    breastfeeding = forms.ChoiceField(
+        choices=[("", "Prefer to discuss with the clinic"), ("no", "No"), ("yes", "Yes")],
+        required=False,
+        label="Are you breastfeeding?",
+    )
+    substance_use = forms.ChoiceField(
+        choices=[
+            ("none", "No"),
+            ("past", "In the past, not now"),
+            ("current", "Yes, now"),
+        ],
+        label="Have you had a problem with alcohol or drug use (including ketamine)?",
+        widget=forms.RadioSelect,
+    )
+    substances = forms.CharField(required=False, max_length=300, label="If so, which substances?")
+    failed_antidepressant_trials = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=50,
+        label="How many antidepressant medicines have you tried, in this episode, that did "
+        "not help enough?",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["conditions"] = forms.MultipleChoiceField(
+            choices=[(k, v) for k, v in sorted(eligibility.CONDITIONS.items(), key=_by_label)],
+            widget=forms.CheckboxSelectMultiple,
+            required=False,
+            label="Has a doctor ever told you that you have any of these?",
+        )
+        for key, label in PRIOR_TREATMENTS.items():
+            self.fields[f"prior_{key}"] = forms.ChoiceField(
+                choices=_PRIOR, required=False, label=f"Have you had {label}?"
+            )
+        self.order_fields(["conditions"])
+
+    def answers(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        tri = {"": None, "no": False, "yes": True}
+        answers: dict[str, Any] = {
+            "conditions": list(data["conditions"]),
+            "substance_use": data["substance_use"],
+            "substances": [s.strip() for s in data["substances"].split(",") if s.strip()],
+            "prior_treatments": {
+                key: data[f"prior_{key}"] for key in PRIOR_TREATMENTS if data[f"prior_{key}"]
+            },
+        }
+        if data["failed_antidepressant_trials"] is not None:
+            answers["failed_antidepressant_trials"] = data["failed_antidepressant_trials"]
+        for name in ("pregnant", "breastfeeding"):
+            if tri[data[name]] is not None:
+                answers[name] = tri[data[name]]
+        return answers
+
+
+def initial_from_patient_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """Staff intake form values from the patient's own answers."""
+    initial: dict[str, Any] = {
+        "conditions": answers.get("conditions", []),
+        "substance_use": answers.get("substance_use", "none"),
+        "substances": ", ".join(answers.get("substances", [])),
+    }
+    if "failed_antidepressant_trials" in answers:
+        initial["failed_antidepressant_trials"] = answers["failed_antidepressant_trials"]
+    for name in ("pregnant", "breastfeeding"):
+        if name in answers:
+            initial[name] = "yes" if answers[name] else "no"
+    for key, response in answers.get("prior_treatments", {}).items():
+        initial[f"prior_{key}"] = response
+    return initial

@@ -202,3 +202,36 @@ class ConsentLink(models.Model):
 
     def usable_at(self, now: object) -> bool:
         return self.consent_id is None and self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
+
+
+class IntakeLink(models.Model):
+    """A one-time link for the patient to answer the history part of the intake themselves.
+
+    Their answers prefill the staff intake form, where a clinician checks them, adds the
+    measurements (blood pressure, heart rate) and screens.
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="intake_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"intake link {self.pk} for patient {self.patient_id}"
+
+    def usable_at(self, now: object) -> bool:
+        return (
+            self.submitted_at is None and self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
+        )

@@ -34,6 +34,7 @@ from .models import (
     Consent,
     ConsentLink,
     ConsentTemplate,
+    IntakeLink,
     Screening,
     ScreeningReview,
 )
@@ -245,6 +246,96 @@ def screening_status(screening: Screening, at: datetime | None = None) -> str:
 CLEARED = {"eligible", "approved", "override approved"}
 
 
+# --- the patient's own intake answers ---------
+
+# The intake fields a patient answers about themselves on an intake link.
+PATIENT_INTAKE_FIELDS = (
+    "conditions",
+    "pregnant",
+    "breastfeeding",
+    "substance_use",
+    "substances",
+    "failed_antidepressant_trials",
+    "prior_treatments",
+)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token[:100].encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedIntakeLink:
+    link: IntakeLink
+    token: str  # shown once
+
+
+def intake_link_create(*, actor: StaffMember, patient: Patient) -> IssuedIntakeLink:
+    """Make a one-time link for the patient to answer the history part of the intake."""
+    require(actor, Perm.SELF_REPORT_SEND, patient.clinic, patient)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        link = IntakeLink.objects.create(
+            clinic=patient.clinic,
+            patient=patient,
+            token_hash=_token_hash(token),
+            created_by=actor,
+            expires_at=_now() + timedelta(hours=settings.SELF_REPORT_LINK_HOURS),
+        )
+        record(actor=actor, action=Action.INTAKE_LINK_CREATE, patient=patient, obj=link)
+    return IssuedIntakeLink(link=link, token=token)
+
+
+def open_intake_link(token: str) -> IntakeLink | None:
+    link = (
+        IntakeLink.objects.filter(token_hash=_token_hash(token))
+        .select_related("patient", "clinic")
+        .first()
+    )
+    return link if link is not None and link.usable_at(_now()) else None
+
+
+def intake_link_submit(*, token: str, answers: Mapping[str, Any]) -> IntakeLink:
+    """Keep the patient's own answers (checked like any intake); the link dies with them."""
+    unknown = sorted(set(answers) - set(PATIENT_INTAKE_FIELDS))
+    if unknown:
+        raise ValidationError({name: "This field is not known." for name in unknown})
+    try:  # the same checks as a full intake; route and age are the chart's, not the patient's
+        eligibility.parse_intake({"route": "iv", "age_years": 30, **answers})
+    except eligibility.IntakeError as error:
+        raise ValidationError(dict(error.errors)) from error
+    with transaction.atomic():
+        link = (
+            IntakeLink.objects.select_for_update()
+            .filter(token_hash=_token_hash(token))
+            .select_related("patient")
+            .first()
+        )
+        if link is None or not link.usable_at(_now()):
+            raise ValidationError("This link is not valid.")
+        link.answers = dict(answers)
+        link.submitted_at = _now()
+        link.save(update_fields=["answers", "submitted_at"])
+        record(
+            actor=None,
+            actor_username="patient (intake link)",
+            action=Action.INTAKE_LINK_SUBMIT,
+            patient=link.patient,
+            obj=link,
+            detail={"fields": sorted(answers)},
+        )
+    return link
+
+
+def latest_patient_answers(patient: Patient) -> IntakeLink | None:
+    """The patient's most recent submitted intake answers, if any."""
+    return (
+        IntakeLink.objects.filter(patient=patient, submitted_at__isnull=False)
+        .order_by("-submitted_at")
+        .first()
+    )
+
+
 # --- consent ---------
 
 
@@ -399,7 +490,7 @@ def consent_link_create(
             clinic=patient.clinic,
             patient=patient,
             template=template,
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            token_hash=_token_hash(token),
             created_by=actor,
             expires_at=_now() + timedelta(hours=settings.SELF_REPORT_LINK_HOURS),
         )
@@ -418,26 +509,25 @@ def open_consent_link(token: str) -> ConsentLink | None:
     if not token or len(token) > 100:
         return None
     link = (
-        ConsentLink.objects.filter(token_hash=hashlib.sha256(token.encode()).hexdigest())
+        ConsentLink.objects.filter(token_hash=_token_hash(token))
         .select_related("patient", "clinic", "template", "created_by")
         .first()
     )
     return link if link is not None and link.usable_at(_now()) else None
 
 
-def record_invalid_consent_link(token: str) -> None:
-    """Audit a visit with an unknown, expired, revoked or used consent link."""
-    link = ConsentLink.objects.filter(
-        token_hash=hashlib.sha256(token[:100].encode()).hexdigest()
-    ).first()
+def record_invalid_patient_link(token: str, kind: str) -> None:
+    """Audit a visit with an unknown, expired, revoked or used consent or intake link."""
+    model: type[ConsentLink] | type[IntakeLink] = ConsentLink if kind == "consent" else IntakeLink
+    link = model.objects.filter(token_hash=_token_hash(token)).first()
     record(
         actor=None,
-        actor_username="patient (consent link)",
+        actor_username=f"patient ({kind} link)",
         action=Action.SELF_REPORT_INVALID,
         patient=link.patient if link else None,
         obj=link,
         detail={
-            "link": "consent",
+            "link": kind,
             "status": "known link, no longer usable" if link else "unknown token",
         },
     )
@@ -450,7 +540,7 @@ def consent_sign_by_link(
     with transaction.atomic():
         link = (
             ConsentLink.objects.select_for_update()
-            .filter(token_hash=hashlib.sha256(token.encode()).hexdigest())
+            .filter(token_hash=_token_hash(token))
             .select_related("patient", "clinic", "template", "created_by")
             .first()
         )

@@ -21,6 +21,7 @@ urlpatterns = [
         views.consent_link_new,
         name="consent_link",
     ),
+    path("patients/<int:patient_id>/intake-link/", views.intake_link_new, name="intake_link"),
     path("rules/", views.rules, name="rules"),
     path("rules/consent-templates/", views.consent_template_new, name="template_new"),
 ]
@@ -31,4 +32,12 @@ consent_link_patterns = (
         path("<str:token>/", views.consent_by_link, name="sign"),
     ],
     "consent_link",
+)
+
+intake_link_patterns = (
+    [
+        path("done/", views.intake_by_link_done, name="done"),
+        path("<str:token>/", views.intake_by_link, name="answer"),
+    ],
+    "intake_link",
 )

@@ -23,13 +23,22 @@ from ketamine_clinic.audit.context import client_ip
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility, icd10
 from ketamine_clinic.measures.public import rate_limited
+from ketamine_clinic.measures.selectors import score_histories
 from ketamine_clinic.measures.views import qr_data_uri
 from ketamine_clinic.patients import selectors as patient_selectors
 from ketamine_clinic.patients.views import chart_context
 from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services
-from .forms import ConsentTemplateForm, IntakeForm, ReviewForm, SignForm, WithdrawForm
+from .forms import (
+    ConsentTemplateForm,
+    IntakeForm,
+    PatientIntakeForm,
+    ReviewForm,
+    SignForm,
+    WithdrawForm,
+    initial_from_patient_answers,
+)
 from .models import ClinicRuleSet, Consent, ConsentTemplate, Route, Screening
 
 
@@ -42,6 +51,7 @@ def patient_screening(request: StaffRequest, patient_id: int) -> HttpResponse:
         can_view_screening=can_view,
         can_screen=can(request.user, Perm.SCREENING_ENTER, patient.clinic),
         can_collect=can(request.user, Perm.CONSENT_COLLECT, patient.clinic),
+        can_send_intake=can(request.user, Perm.SELF_REPORT_SEND, patient.clinic),
         screenings=selectors.screenings_for(patient) if can_view else [],
         readiness=[
             services.treatment_readiness(patient, route) for route in ("iv", "im", "intranasal")
@@ -81,6 +91,9 @@ def screening_new(request: StaffRequest, patient_id: int) -> HttpResponse:
         ),
         "substance_use": "none",
     }
+    own = services.latest_patient_answers(patient)
+    if own is not None:
+        initial.update(initial_from_patient_answers(own.answers))
     form = IntakeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +109,16 @@ def screening_new(request: StaffRequest, patient_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             return redirect("screening:detail", screening_id=screening.pk)
-    return render(request, "screening/intake_form.html", {"patient": patient, "form": form})
+    return render(
+        request,
+        "screening/intake_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "own_answers": own,
+            "scores": score_histories(patient) if can(request.user, Perm.MEASURES_VIEW) else [],
+        },
+    )
 
 
 def _screening_for(request: StaffRequest, screening_id: int) -> Screening:
@@ -357,7 +379,7 @@ def consent_by_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "measures/public/slow_down.html", status=429)
     link = services.open_consent_link(token)
     if link is None:
-        services.record_invalid_consent_link(token)
+        services.record_invalid_patient_link(token, "consent")
         return render(request, "measures/public/invalid.html", status=404)
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -393,3 +415,60 @@ def consent_by_link_done(request: HttpRequest) -> HttpResponse:
     if not first_name:
         return render(request, "measures/public/invalid.html", status=404)
     return render(request, "screening/consent_public_done.html", {"first_name": first_name})
+
+
+@login_required
+@require_POST
+def intake_link_new(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = patient_selectors.patient_for(request.user, patient_id)
+    issued = services.intake_link_create(actor=request.user, patient=patient)
+    url = request.build_absolute_uri(reverse("intake_link:answer", args=[issued.token]))
+    return render(
+        request,
+        "screening/link_issued.html",
+        {
+            "patient": patient,
+            "what": "The intake questionnaire (the patient's history)",
+            "expires_at": issued.link.expires_at,
+            "url": url,
+            "qr": qr_data_uri(url),
+        },
+    )
+
+
+@never_cache
+@csrf_protect
+def intake_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient answers the history part of the intake on their own device."""
+    if rate_limited(request):
+        return render(request, "measures/public/slow_down.html", status=429)
+    link = services.open_intake_link(token)
+    if link is None:
+        services.record_invalid_patient_link(token, "intake")
+        return render(request, "measures/public/invalid.html", status=404)
+    form = PatientIntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.intake_link_submit(token=token, answers=form.answers())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            request.session["intake_done"] = link.patient.first_name_to_address
+            return redirect("intake_link:done")
+    return render(
+        request,
+        "screening/intake_public.html",
+        {
+            "form": form,
+            "first_name": link.patient.first_name_to_address,
+            "clinic": link.clinic.name,
+        },
+    )
+
+
+@never_cache
+def intake_by_link_done(request: HttpRequest) -> HttpResponse:
+    first_name = request.session.get("intake_done")
+    if not first_name:
+        return render(request, "measures/public/invalid.html", status=404)
+    return render(request, "screening/intake_public_done.html", {"first_name": first_name})

@@ -406,3 +406,41 @@ def test_a_patient_signs_consent_through_a_link_once(world, login, client):
     assert sign_event.actor is None and sign_event.detail["channel"] == "link"
     assert client.get(url).status_code == 404  # dead once signed
     assert "This link is not valid" in client.get(url).content.decode()
+
+
+def test_the_patient_answers_the_intake_history_and_it_prefills_the_staff_form(
+    world, login, client
+):
+    import re
+
+    staff = login(world.frontdesk)
+    page = staff.post(f"/screening/patients/{world.patient1.pk}/intake-link/").content.decode()
+    url = re.search(r'value="http://testserver(/i/[^"]+/)"', page).group(1)
+    staff.logout()
+    form = client.get(url).content.decode()
+    assert "Hello Alice" in form and "Moreno" not in form
+    bad = client.post(
+        url,
+        {"substance_use": "none", "substances": "cannabis", "failed_antidepressant_trials": "2"},
+    )
+    assert bad.status_code == 200  # substances listed with no substance use: refused, named
+    assert "substances" in bad.content.decode()
+    done = client.post(
+        url,
+        {
+            "conditions": ["sleep_apnoea"],
+            "pregnant": "no",
+            "substance_use": "past",
+            "substances": "alcohol",
+            "failed_antidepressant_trials": "3",
+            "prior_tms": "partial",
+        },
+    )
+    assert done["Location"] == "/i/done/"
+    assert client.get(url).status_code == 404
+    nurse = login(world.nurse)
+    intake = nurse.get(f"/screening/patients/{world.patient1.pk}/new/").content.decode()
+    assert "The patient's own answers of" in intake
+    assert re.search(r'value="sleep_apnoea"[^>]*checked', intake)
+    assert re.search(r'name="failed_antidepressant_trials" value="3"', intake)
+    assert AuditEvent.objects.filter(action="screening.intake_link_submit").count() == 1
