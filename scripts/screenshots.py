@@ -4,17 +4,21 @@ Run as `.venv/bin/python scripts/screenshots.py` (or `make screenshots`). It sta
 `ketamine-clinic demo` on a free local port with its own temporary data dir (so the demo data
 is fresh and nothing of yours is touched), waits for /healthz, signs in as the demo users with
 Playwright driving Debian's Chromium at 1280x900 (the patient's self-report page at a phone's
-390x844), saves PNGs into docs/screenshots/, and stops the server.
+390x844, the consent signing page at a tablet's 820x1180), saves PNGs into docs/screenshots/,
+and stops the server. The demo's patients are shuffled: the screenshots of screening and consent
+find their patients in the demo's SQLite database.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import os
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,10 +26,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,6 +39,12 @@ OUT = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
 PHONE = {
     "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+TABLET = {
+    "viewport": {"width": 820, "height": 1180},
     "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
@@ -80,8 +90,9 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def demo_server() -> Iterator[str]:
-    """Run the demo in a temporary data dir; yield its base URL; stop it and clean up."""
+def demo_server() -> Iterator[tuple[str, Path]]:
+    """Run the demo in a temporary data dir; yield its base URL and SQLite database; stop it
+    and clean up."""
     data_dir = Path(tempfile.mkdtemp(prefix="kc-screenshots-"))
     port = free_port()
     env = dict(os.environ, KETAMINE_CLINIC_DATA_DIR=str(data_dir))
@@ -104,7 +115,7 @@ def demo_server() -> Iterator[str]:
                 raise SystemExit(f"The demo did not come up on {base} (see the log above).")
             time.sleep(0.3)
         print(f"demo running at {base} (data dir {data_dir})")
-        yield base
+        yield base, data_dir / "demo.sqlite3"
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
@@ -208,7 +219,116 @@ def self_report_screenshot(page: Page, base: str, browser: Browser, problems: li
         phone.close()
 
 
-def take_screenshots(page: Page, base: str, browser: Browser, problems: list[str]) -> None:
+def demo_row(database: Path, sql: str, *params: object) -> tuple[object, ...]:
+    """The first row of a query on the demo's database (read while the demo runs)."""
+    with closing(sqlite3.connect(database)) as db:
+        row = db.execute(sql, params).fetchone()
+    if row is None:
+        raise SystemExit(f"The demo has no row for: {' '.join(sql.split())}")
+    return tuple(row)
+
+
+def awaiting_review(database: Path) -> tuple[int, int]:
+    """(screening id, patient id) of the demo's screening that awaits a prescriber's review."""
+    screening_id, patient_id = demo_row(
+        database,
+        """SELECT s.id, s.patient_id FROM screening_screening s
+           WHERE s.decision = 'needs_review'
+             AND NOT EXISTS (SELECT 1 FROM screening_screeningreview r WHERE r.screening_id = s.id)
+           ORDER BY s.id""",
+    )
+    return int(str(screening_id)), int(str(patient_id))
+
+
+def consented_patient(database: Path) -> int:
+    """A demo patient with a current IV consent whose screening a prescriber approved."""
+    (patient_id,) = demo_row(
+        database,
+        """SELECT c.patient_id FROM screening_consent c
+           JOIN screening_screening s ON s.patient_id = c.patient_id
+           JOIN screening_screeningreview r ON r.screening_id = s.id AND r.outcome = 'approved'
+           WHERE c.witnessed_at IS NOT NULL AND c.withdrawn_at IS NULL
+           ORDER BY c.id""",
+    )
+    return int(str(patient_id))
+
+
+def draw_signature(page: Page, canvas: Locator) -> None:
+    """Write a looped, cursive-like scribble on the canvas with the pointer, then underline it."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    left, top, width, height = box["x"], box["y"], box["width"], box["height"]
+    loops = 9
+    points = [
+        (
+            left + width * (0.08 + 0.5 * t / 120) + 14 * math.cos(t / 120 * loops * 2 * math.pi),
+            top + height * (0.5 - 0.2 * math.sin(t / 120 * loops * 2 * math.pi) - 0.1 * t / 120),
+        )
+        for t in range(121)
+    ]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y)
+    page.mouse.up()
+    page.mouse.move(left + width * 0.1, top + height * 0.78)
+    page.mouse.down()
+    page.mouse.move(left + width * 0.66, top + height * 0.72, steps=12)
+    page.mouse.up()
+
+
+def screening_screenshots(page: Page, base: str, database: Path) -> None:
+    """As the prescriber: the demo's screening that awaits review (blood pressure 150/95)."""
+    screening_id, patient_id = awaiting_review(database)
+    page.goto(f"{base}/screening/patients/{patient_id}/")
+    page.get_by_role("link", name=re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")).first.click()
+    expect(page).to_have_url(f"{base}/screening/{screening_id}/")
+    expect(page.locator(".big-decision")).to_have_text("Needs a prescriber's review")
+    expect(page.get_by_role("button", name="Record my review")).to_be_visible()
+    shoot(page, "15-screening-needs-review")
+
+
+def consent_screenshots(
+    page: Page, base: str, browser: Browser, problems: list[str], database: Path
+) -> None:
+    """As the nurse: the IV consent on the clinic tablet, signed but not yet sent; then a
+    chart's Screening & consent tab with a current consent."""
+    _, patient_id = awaiting_review(database)  # screened, no consent yet
+    given, family = demo_row(
+        database,
+        "SELECT legal_given_name, legal_family_name FROM patients_patient WHERE id = ?",
+        patient_id,
+    )
+    tablet = new_context(browser, problems, **TABLET)
+    try:
+        pad = tablet.new_page()
+        sign_in(pad, base, "nurse")
+        pad.goto(f"{base}/screening/patients/{patient_id}/")
+        pad.get_by_role("link", name=re.compile(r"^Consent to IV ketamine treatment")).click()
+        expect(pad).to_have_url(re.compile(r"/consent/\d+/sign/$"))
+        pad.get_by_label("Your full name").fill(f"{given} {family}")
+        draw_signature(pad, pad.locator("[data-signature-pad] canvas"))
+        if not pad.locator("input[name=signature]").input_value().startswith("data:image/png"):
+            problems.append("the signature pad did not fill the signature field")
+        pad.get_by_role("checkbox", name=re.compile(r"^I have read this document")).check()
+        pad.evaluate("() => document.activeElement.blur()")
+        # The end of the document, the name, the drawn signature and the Sign button.
+        pad.get_by_role("button", name="Sign", exact=True).scroll_into_view_if_needed()
+        shoot(pad, "16-consent-sign", full_page=False)
+    finally:
+        tablet.close()
+
+    page.goto(f"{base}/screening/patients/{consented_patient(database)}/")
+    expect(page.get_by_role("row").filter(has_text="Consent to IV ketamine").first).to_contain_text(
+        "current"
+    )
+    shoot(page, "17-screening-tab")
+
+
+def take_screenshots(
+    page: Page, base: str, browser: Browser, problems: list[str], database: Path
+) -> None:
     nav = page.get_by_role("navigation", name="Main")
 
     page.goto(f"{base}/accounts/login/")
@@ -247,6 +367,11 @@ def take_screenshots(page: Page, base: str, browser: Browser, problems: list[str
     expect(page.locator(".field-errors").first).to_be_visible()
     shoot(page, "06-register-validation-errors")
     measures_screenshots(page, base)
+    screening_screenshots(page, base, database)
+    sign_out(page, base)
+
+    sign_in(page, base, "nurse")
+    consent_screenshots(page, base, browser, problems, database)
     sign_out(page, base)
 
     sign_in(page, base, "frontdesk")
@@ -274,14 +399,14 @@ def take_screenshots(page: Page, base: str, browser: Browser, problems: list[str
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
-    with demo_server() as base, sync_playwright() as playwright:
+    with demo_server() as (base, database), sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
         )
         context = new_context(browser, problems, viewport=VIEWPORT)
         page = context.new_page()
         try:
-            take_screenshots(page, base, browser, problems)
+            take_screenshots(page, base, browser, problems, database)
         finally:
             context.close()
             browser.close()

@@ -193,8 +193,12 @@ def consent_sign(request: StaffRequest, patient_id: int, template_id: int) -> Ht
             if "signature" in getattr(error, "message_dict", {}):
                 form.add_error(None, error.message_dict["signature"])
         else:
-            messages.success(request, "Signed. A staff witness now countersigns.")
-            return redirect("screening:consent", consent_id=consent.pk)
+            # The patient still holds the tablet: a staff member takes over with their password.
+            return render(
+                request,
+                "screening/consent_signed_tablet.html",
+                {"first_name": patient.first_name_to_address, "consent_id": consent.pk},
+            )
     return render(
         request,
         "screening/consent_sign.html",

@@ -53,7 +53,18 @@
     canvas.addEventListener("pointerup", stop);
     canvas.addEventListener("pointercancel", stop);
     if (clear) { clear.addEventListener("click", function (event) { event.preventDefault(); fit(); }); }
+    // A page shown again after an error keeps the signature already drawn.
+    var kept = field.value;
     fit();
+    if (kept && kept.indexOf("data:image/png;base64,") === 0) {
+      var image = new Image();
+      image.onload = function () {
+        context.drawImage(image, 0, 0, canvas.clientWidth, canvas.clientHeight);
+        field.value = kept;
+        drawn = true;
+      };
+      image.src = kept;
+    }
   }
   document.addEventListener("DOMContentLoaded", function () {
     var pads = document.querySelectorAll("[data-signature-pad]");
