@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.patients",
     "ketamine_clinic.measures",
     "ketamine_clinic.screening",
+    "ketamine_clinic.inventory",
     "ketamine_clinic.web",
 ]
 

@@ -41,6 +41,9 @@ class Perm(StrEnum):
     SCREENING_REVIEW = "screening.review"  # record a prescriber's review decision
     RULES_MANAGE = "screening.rules"  # set the clinic's own eligibility rules and consent texts
     CONSENT_COLLECT = "consent.collect"  # present consent for signing, witness, record withdrawal
+    INVENTORY_VIEW = "inventory.view"  # see stock, the ledger and its reports
+    INVENTORY_RECORD = "inventory.record"  # receive stock, draw doses, record waste, count
+    INVENTORY_ADJUST = "inventory.adjust"  # resolve a count discrepancy with an adjustment
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -59,6 +62,9 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.SCREENING_REVIEW: "Review a screening that needs a prescriber",
     Perm.RULES_MANAGE: "Set the clinic's eligibility rules and consent texts",
     Perm.CONSENT_COLLECT: "Collect and witness consent; record a withdrawal",
+    Perm.INVENTORY_VIEW: "See controlled-substance stock, ledger and reports",
+    Perm.INVENTORY_RECORD: "Receive stock, draw doses, record and witness waste, count",
+    Perm.INVENTORY_ADJUST: "Resolve a count discrepancy (adjustment)",
 }
 
 _CLINICIAN = {
@@ -71,6 +77,8 @@ _CLINICIAN = {
     Perm.SCREENING_VIEW,
     Perm.SCREENING_ENTER,
     Perm.CONSENT_COLLECT,
+    Perm.INVENTORY_VIEW,
+    Perm.INVENTORY_RECORD,
 }
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
@@ -81,6 +89,9 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.AUDIT_VIEW,
             Perm.SCHEDULE_MANAGE,
             Perm.RULES_MANAGE,
+            Perm.INVENTORY_VIEW,
+            Perm.INVENTORY_RECORD,
+            Perm.INVENTORY_ADJUST,
         }
     ),
     # Only a prescriber acknowledges a safety alert (issue #3).
@@ -91,6 +102,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.SCHEDULE_MANAGE,
             Perm.SCREENING_REVIEW,
             Perm.RULES_MANAGE,
+            Perm.INVENTORY_ADJUST,
         }
     ),
     Role.NURSE: frozenset(_CLINICIAN),
@@ -98,7 +110,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
     Role.FRONT_DESK: frozenset(
         {Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.SELF_REPORT_SEND, Perm.CONSENT_COLLECT}
     ),
-    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
+    # An inspector's view: the audit trail and the controlled-substance records.
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.INVENTORY_VIEW}),
 }
 
 

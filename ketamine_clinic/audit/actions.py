@@ -50,6 +50,12 @@ class Action(StrEnum):
     CONSENT_WITNESS = "consent.witness"
     CONSENT_WITHDRAW = "consent.withdraw"
     CONSENT_PDF = "consent.pdf"
+    LEDGER_RECEIPT = "ledger.receipt"
+    LEDGER_DISPENSE = "ledger.dispense"
+    LEDGER_WASTE = "ledger.waste"
+    LEDGER_COUNT = "ledger.count"
+    LEDGER_ADJUSTMENT = "ledger.adjustment"
+    LEDGER_REPORT = "ledger.report"
     AUDIT_SEARCH = "audit.search"
     AUDIT_EXPORT = "audit.export"
 

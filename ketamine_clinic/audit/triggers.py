@@ -1,60 +1,79 @@
-"""Database triggers that refuse UPDATE, DELETE (and TRUNCATE) on audit events.
+"""Database triggers that refuse UPDATE, DELETE (and TRUNCATE) on append-only tables.
 
-They back the application's own refusal (AuditEvent.save/delete and its queryset), so that
-even SQL typed by hand cannot change the trail. Used by migration 0002 and by the test-only
-`flush` command.
+They back the application's own refusal (the models' save/delete and their querysets), so that
+even SQL typed by hand cannot change the audit trail or the controlled-substance ledger. Used by
+the migrations that create those tables and by the test-only `flush` command.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-POSTGRES_CREATE = [
-    """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
-    BEGIN
-        RAISE EXCEPTION 'audit_auditevent is append-only: % refused', TG_OP
-            USING ERRCODE = 'insufficient_privilege';
-    END;
-    $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
-        FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
-    """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
-        FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()""",
-    """CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_auditevent
-        FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()""",
-]
-POSTGRES_DROP = [
-    "DROP TRIGGER IF EXISTS audit_event_no_update ON audit_auditevent",
-    "DROP TRIGGER IF EXISTS audit_event_no_delete ON audit_auditevent",
-    "DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_auditevent",
-]
-SQLITE_CREATE = [
-    """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_auditevent
-       BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: UPDATE refused'); END""",
-    """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_auditevent
-       BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: DELETE refused'); END""",
-]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS audit_event_no_update",
-    "DROP TRIGGER IF EXISTS audit_event_no_delete",
-]
+APPEND_ONLY_TABLES = ("audit_auditevent", "inventory_ledgerentry")
 
 
-def _statements(vendor: str, create: bool) -> list[str]:
+def _postgres_create(table: str) -> list[str]:
+    function = f"{table}_append_only"
+    return [
+        f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
+        BEGIN
+            RAISE EXCEPTION '{table} is append-only: % refused', TG_OP
+                USING ERRCODE = 'insufficient_privilege';
+        END;
+        $$ LANGUAGE plpgsql""",
+        f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {function}()""",
+        f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {function}()""",
+        f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION {function}()""",
+    ]
+
+
+def _postgres_drop(table: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_no_update ON {table}",
+        f"DROP TRIGGER IF EXISTS {table}_no_delete ON {table}",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+    ]
+
+
+def _sqlite_create(table: str) -> list[str]:
+    return [
+        f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+           BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END""",
+        f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+           BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END""",
+    ]
+
+
+def _sqlite_drop(table: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_no_update",
+        f"DROP TRIGGER IF EXISTS {table}_no_delete",
+    ]
+
+
+def _statements(vendor: str, table: str, create: bool) -> list[str]:
     if vendor == "postgresql":
-        return POSTGRES_CREATE if create else POSTGRES_DROP
+        return _postgres_create(table) if create else _postgres_drop(table)
     if vendor == "sqlite":
-        return SQLITE_CREATE if create else SQLITE_DROP
+        return _sqlite_create(table) if create else _sqlite_drop(table)
     return []
 
 
-def create_triggers(connection: Any) -> None:
+def create_triggers(connection: Any, table: str = "audit_auditevent") -> None:
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, create=True):
+        for statement in _statements(connection.vendor, table, create=True):
             cursor.execute(statement)
 
 
-def drop_triggers(connection: Any) -> None:
+def drop_triggers(connection: Any, table: str = "audit_auditevent") -> None:
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, create=False):
+        for statement in _statements(connection.vendor, table, create=False):
             cursor.execute(statement)
+
+
+def existing_tables(connection: Any) -> list[str]:
+    names = set(connection.introspection.table_names())
+    return [t for t in APPEND_ONLY_TABLES if t in names]

@@ -21,8 +21,11 @@ class Command(DjangoFlush):
         if not getattr(settings, "KETAMINE_CLINIC_ALLOW_FLUSH", False):
             raise CommandError("flush would erase the append-only audit trail; refused.")
         connection = connections[options["database"]]
-        triggers.drop_triggers(connection)
+        tables = triggers.existing_tables(connection)
+        for table in tables:
+            triggers.drop_triggers(connection, table)
         try:
             super().handle(**options)
         finally:
-            triggers.create_triggers(connection)
+            for table in tables:
+                triggers.create_triggers(connection, table)

@@ -1,0 +1,142 @@
+"""Controlled-substance ledger arithmetic: quantities, balances and the tamper-evident chain.
+
+Record-keeping rules (reference.md §5): every receipt and every disposal of a Schedule III
+substance is recorded with its date, quantity and the person responsible (21 CFR 1304.21,
+1304.22(c)); corrections are new entries, never edits. Here: the balance a container may never
+go below zero, quantities are checked against the product's precision, and each entry's hash
+covers its content and the previous entry's hash, so that an entry changed, removed or reordered
+outside the application is found by walking the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+GENESIS_HASH = "0" * 64
+
+# How each kind of entry moves a container's balance: +1 in, -1 out, 0 no movement (a waste
+# records what became of part of a dose already drawn), None signed by the entry (adjustment).
+BALANCE_SIGN: dict[str, int | None] = {
+    "receipt": 1,
+    "dispense": -1,
+    "waste": 0,
+    "adjustment": None,
+}
+
+
+class LedgerError(ValueError):
+    """A ledger operation that cannot be recorded; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def mg_text(quantity: Decimal) -> str:
+    """A quantity as a person writes it: 3.800 → "3.8", 10.000 → "10"."""
+    text = format(quantity.normalize(), "f")
+    return text
+
+
+class Overdraw(LedgerError):
+    """More than the container holds: `available` is what it holds."""
+
+    def __init__(self, available: Decimal, wanted: Decimal) -> None:
+        super().__init__(
+            "quantity_mg",
+            f"The container holds {mg_text(available)} mg; {mg_text(wanted)} mg cannot be "
+            "taken from it.",
+        )
+        self.available = available
+
+
+def check_quantity(
+    value: Decimal | int | str,
+    *,
+    decimals: int,
+    field: str = "quantity_mg",
+    signed: bool = False,
+    allow_zero: bool = False,
+) -> Decimal:
+    """Return the quantity as a Decimal if it is a number with at most `decimals` places and,
+    unless `signed`, above zero (or zero, with `allow_zero`: a count of an empty container)."""
+    try:
+        quantity = Decimal(str(value))
+    except (InvalidOperation, ValueError) as error:
+        raise LedgerError(field, "Give a number of milligrams.") from error
+    if not quantity.is_finite():
+        raise LedgerError(field, "Give a number of milligrams.")
+    if (quantity == 0 and not allow_zero) or (quantity < 0 and not signed):
+        raise LedgerError(field, "The quantity must be above zero.")
+    exponent = quantity.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > decimals:
+        unit = "whole mg" if decimals == 0 else f"{Decimal(1).scaleb(-decimals)} mg"
+        raise LedgerError(field, f"This product is measured in steps of {unit}.")
+    return quantity
+
+
+def next_balance(balance: Decimal, kind: str, quantity: Decimal) -> Decimal:
+    """Return the container's balance after an entry of `kind` for `quantity` mg.
+
+    Raises Overdraw when the balance would go below zero.
+    """
+    if kind not in BALANCE_SIGN:
+        raise LedgerError("kind", f"Unknown ledger entry kind {kind!r}.")
+    sign = BALANCE_SIGN[kind]
+    delta = quantity if sign is None else quantity * sign
+    after = balance + delta
+    if after < 0:
+        raise Overdraw(balance, -delta)
+    return after
+
+
+def canonical(content: Mapping[str, object]) -> str:
+    """The content as the exact text that is hashed (sorted keys, no spaces)."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def entry_hash(previous_hash: str, content: Mapping[str, object]) -> str:
+    """SHA-256 over the previous entry's hash and this entry's canonical content."""
+    return hashlib.sha256((previous_hash + canonical(content)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    id: int
+    previous_hash: str
+    hash: str
+    content: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    entries: int
+    first_bad_entry: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "entries": self.entries, "first_bad_entry": self.first_bad_entry}
+
+
+def verify_chain(links: Iterable[ChainLink]) -> ChainCheck:
+    """Walk a chain in order; return the first entry whose content or place was changed.
+
+    An entry is bad when it does not point at the hash of the entry before it (one was removed
+    or reordered) or when its content no longer gives its hash (it was edited).
+    """
+    previous = GENESIS_HASH
+    count = 0
+    first_bad: int | None = None
+    for link in links:
+        count += 1
+        if first_bad is None and (
+            link.previous_hash != previous or entry_hash(previous, link.content) != link.hash
+        ):
+            first_bad = link.id
+        previous = link.hash
+    return ChainCheck(ok=first_bad is None, entries=count, first_bad_entry=first_bad)

@@ -1,0 +1,227 @@
+"""The controlled-substance ledger: products, suppliers, lots, containers, entries, counts.
+
+Record content follows 21 CFR 1304.22(c) (reference.md §5): the substance, its finished form
+and units per container, the number of containers received with the date and the supplier's
+name, address and DEA number, every quantity dispensed or administered with the patient, the
+date and who gave it, and every other disposal with date, manner and quantity.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+
+class LedgerIsAppendOnly(Exception):
+    """Raised when code tries to change or remove a ledger entry."""
+
+
+class Product(models.Model):
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=120, help_text="e.g. Ketamine HCl injection")
+    ndc = models.CharField("NDC", max_length=20)
+    form = models.CharField(max_length=60, help_text="e.g. 100 mg/mL, 10 mL vial")
+    mg_per_container = models.DecimalField(max_digits=8, decimal_places=1)
+    ml_per_container = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    dea_schedule = models.CharField(max_length=4, default="CIII")
+    quantity_decimals = models.PositiveSmallIntegerField(
+        default=1, help_text="Places after the point a quantity may have (1: steps of 0.1 mg)"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.form} (NDC {self.ndc})"
+
+    @property
+    def mg_per_ml(self) -> Any:
+        return self.mg_per_container / self.ml_per_container if self.ml_per_container else None
+
+
+class Supplier(models.Model):
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300)
+    dea_number = models.CharField("DEA number", max_length=9)
+
+    def __str__(self) -> str:
+        return f"{self.name} (DEA {self.dea_number})"
+
+
+class Lot(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots")
+    lot_number = models.CharField(max_length=40)
+    expires_on = models.DateField()
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    invoice = models.CharField(max_length=60)
+    received_on = models.DateField()
+
+    class Meta:
+        ordering = ["expires_on"]
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_number} (expires {self.expires_on})"
+
+
+class Container(models.Model):
+    """One vial or device kit, with its own running balance (the sum of its entries)."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="containers")
+    label = models.CharField(max_length=30, help_text="the id written on the container")
+    balance_mg = models.DecimalField(max_digits=10, decimal_places=3)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "label"], name="container_label_unique"),
+            models.CheckConstraint(condition=models.Q(balance_mg__gte=0), name="never_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class EntryQuerySet(models.QuerySet["LedgerEntry"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise LedgerIsAppendOnly("ledger entries cannot be updated")
+
+    def delete(self) -> NoReturn:
+        raise LedgerIsAppendOnly("ledger entries cannot be deleted")
+
+
+class LedgerEntry(models.Model):
+    """One movement (or account) of drug. Append-only; each hashes the one before it."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        DISPENSE = "dispense", "Drawn for a patient"
+        WASTE = "waste", "Waste (drawn, not given)"
+        ADJUSTMENT = "adjustment", "Adjustment after a count"
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField(help_text="position in the clinic's chain")
+    container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    quantity_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    balance_after_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    occurred_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    session_ref = models.CharField(max_length=60, blank=True)
+    administered_mg = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    related = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followed_by"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["clinic_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "seq"], name="one_entry_per_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity_mg} mg ({self.container_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerIsAppendOnly("ledger entries cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerIsAppendOnly("ledger entries cannot be deleted")
+
+    def chain_content(self) -> dict[str, object]:
+        """What the hash covers: every fact of the entry, as text."""
+        return {
+            "clinic": self.clinic_id,
+            "seq": self.seq,
+            "container": self.container_id,
+            "kind": self.kind,
+            "quantity_mg": f"{self.quantity_mg:.3f}",
+            "balance_after_mg": f"{self.balance_after_mg:.3f}",
+            "administered_mg": None
+            if self.administered_mg is None
+            else f"{self.administered_mg:.3f}",
+            "occurred_at": self.occurred_at.isoformat(),
+            "actor": self.actor_id,
+            "witness": self.witness_id,
+            "patient": self.patient_id,
+            "session_ref": self.session_ref,
+            "related": self.related_id,
+            "reason": self.reason,
+        }
+
+
+class InventoryCount(models.Model):
+    class Kind(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled count"
+        BIENNIAL = "biennial", "Biennial inventory"
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    counted_at = models.DateTimeField()
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    business_hours = models.CharField(
+        max_length=6, choices=[("open", "Opening of business"), ("close", "Close of business")]
+    )
+    notes = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-counted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} count {self.counted_at:%Y-%m-%d}"
+
+
+class CountLine(models.Model):
+    count = models.ForeignKey(InventoryCount, on_delete=models.PROTECT, related_name="lines")
+    container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="+")
+    expected_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    counted_mg = models.DecimalField(max_digits=10, decimal_places=3)
+
+    def __str__(self) -> str:
+        return f"{self.container_id}: {self.counted_mg} of {self.expected_mg} mg"
+
+
+class Discrepancy(models.Model):
+    """A count that differs from the ledger: open until resolved, never silently corrected."""
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    line = models.OneToOneField(CountLine, on_delete=models.PROTECT, related_name="discrepancy")
+    container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="+")
+    difference_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution = models.CharField(max_length=500, blank=True)
+    adjustment = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"discrepancy {self.difference_mg} mg on {self.container_id}"

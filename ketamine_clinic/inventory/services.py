@@ -1,0 +1,479 @@
+"""Writes to the controlled-substance ledger. Each is one transaction that locks the clinic's
+chain and the container, appends hashed entries, keeps the container's balance, and audits.
+
+Every entry is signed: the acting staff member (and a witness, for waste) re-authenticates with
+their password or authenticator code at the moment of signing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from ketamine_clinic.accounts.access import can, require
+from ketamine_clinic.accounts.models import Clinic, StaffMember
+from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
+from ketamine_clinic.clinical import ledger
+from ketamine_clinic.patients.models import Patient
+
+from .models import (
+    Container,
+    CountLine,
+    Discrepancy,
+    InventoryCount,
+    LedgerEntry,
+    Lot,
+    Product,
+    Supplier,
+)
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def signature_valid(staff: StaffMember, secret: str) -> bool:
+    """Whether `secret` is the staff member's password or a current authenticator code."""
+    if not secret:
+        return False
+    if staff.check_password(secret):
+        return True
+    authenticator = Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).first()
+    return bool(authenticator and TOTP(authenticator).validate_code(secret.strip()))
+
+
+def _sign(staff: StaffMember, secret: str, field: str) -> None:
+    if not signature_valid(staff, secret):
+        raise ValidationError({field: f"{staff.display_name}: password or code not accepted."})
+
+
+def _quantity(product: Product, value: Decimal | str | int, field: str = "quantity_mg") -> Decimal:
+    try:
+        return ledger.check_quantity(value, decimals=product.quantity_decimals, field=field)
+    except ledger.LedgerError as error:
+        raise ValidationError({error.field: error.message}) from error
+
+
+def _append(
+    *,
+    clinic: Clinic,
+    container: Container,
+    kind: str,
+    quantity: Decimal,
+    actor: StaffMember,
+    **facts: object,
+) -> LedgerEntry:
+    """Append one entry to the clinic's chain; the caller holds the transaction and the locks."""
+    previous = LedgerEntry.objects.filter(clinic=clinic).order_by("-seq").first()
+    after = ledger.next_balance(container.balance_mg, kind, quantity)
+    entry = LedgerEntry(
+        clinic=clinic,
+        seq=(previous.seq + 1) if previous else 1,
+        container=container,
+        kind=kind,
+        quantity_mg=quantity,
+        balance_after_mg=after,
+        occurred_at=_now(),
+        actor=actor,
+        previous_hash=previous.hash if previous else ledger.GENESIS_HASH,
+        **facts,
+    )
+    entry.hash = ledger.entry_hash(entry.previous_hash, entry.chain_content())
+    entry.save()
+    if after != container.balance_mg:
+        container.balance_mg = after
+        container.save(update_fields=["balance_mg"])
+    return entry
+
+
+def _lock(clinic: Clinic, container_id: int | None = None) -> Container | None:
+    """Lock the clinic's chain (its clinic row) and, if given, the container."""
+    Clinic.objects.select_for_update().get(pk=clinic.pk)
+    if container_id is None:
+        return None
+    return (
+        Container.objects.select_for_update()
+        .select_related("lot__product")
+        .get(pk=container_id, clinic=clinic)
+    )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    lot: Lot
+    containers: list[Container]
+    entries: list[LedgerEntry]
+
+
+def receipt_record(
+    *,
+    actor: StaffMember,
+    signature: str,
+    clinic: Clinic,
+    product: Product,
+    supplier: Supplier,
+    lot_number: str,
+    expires_on: date,
+    invoice: str,
+    containers: int,
+    label_prefix: str,
+) -> Receipt:
+    """Receive `containers` full containers of one lot; each gets its own id and balance."""
+    require(actor, Perm.INVENTORY_RECORD, clinic)
+    if product.organization_id != clinic.organization_id or (
+        supplier.organization_id != clinic.organization_id
+    ):
+        raise ValidationError({"product": "Unknown product or supplier."})
+    if not 1 <= containers <= 200:
+        raise ValidationError({"containers": "Receive between 1 and 200 containers at a time."})
+    if expires_on <= timezone.localdate():
+        raise ValidationError({"expires_on": "This lot has expired: do not receive it."})
+    if not lot_number.strip() or not invoice.strip():
+        raise ValidationError({"lot_number": "Give the lot number and the invoice."})
+    _sign(actor, signature, "signature")
+    with transaction.atomic():
+        _lock(clinic)
+        lot = Lot.objects.create(
+            product=product,
+            lot_number=lot_number.strip(),
+            expires_on=expires_on,
+            supplier=supplier,
+            invoice=invoice.strip(),
+            received_on=timezone.localdate(),
+        )
+        made, entries = [], []
+        start = Container.objects.filter(clinic=clinic, label__startswith=label_prefix).count()
+        for n in range(1, containers + 1):
+            container = Container.objects.create(
+                clinic=clinic, lot=lot, label=f"{label_prefix}{start + n:04d}", balance_mg=0
+            )
+            made.append(container)
+            entries.append(
+                _append(
+                    clinic=clinic,
+                    container=container,
+                    kind="receipt",
+                    quantity=product.mg_per_container,
+                    actor=actor,
+                    reason=f"invoice {lot.invoice}",
+                )
+            )
+        record(
+            actor=actor,
+            action=Action.LEDGER_RECEIPT,
+            clinic=clinic,
+            obj=lot,
+            detail={
+                "containers": [c.label for c in made],
+                "lot": lot.lot_number,
+                "mg_each": str(product.mg_per_container),
+            },
+        )
+    return Receipt(lot=lot, containers=made, entries=entries)
+
+
+def dispense_record(
+    *,
+    actor: StaffMember,
+    signature: str,
+    container: Container,
+    quantity_mg: Decimal | str,
+    patient: Patient,
+    session_ref: str = "",
+    administered_mg: Decimal | str | None = None,
+) -> LedgerEntry:
+    """Draw a dose for a patient from a container (the seam the session flow will call).
+
+    `quantity_mg` is what leaves the container; `administered_mg` what the patient received
+    (the rest is waste, recorded with a witness). Refuses an expired lot, another clinic's
+    patient, a quantity finer than the product allows, and more than the container holds
+    (ledger.Overdraw, with the available balance).
+    """
+    clinic = container.clinic
+    require(actor, Perm.INVENTORY_RECORD, clinic)
+    if patient.clinic_id != clinic.pk:
+        raise ValidationError({"patient": "No such patient at this clinic."})
+    product = container.lot.product
+    drawn = _quantity(product, quantity_mg)
+    given = (
+        drawn
+        if administered_mg in (None, "")
+        else _quantity(product, administered_mg, "administered_mg")
+    )
+    if given > drawn:
+        raise ValidationError({"administered_mg": "More cannot be given than was drawn."})
+    _sign(actor, signature, "signature")
+    with transaction.atomic():
+        locked = _lock(clinic, container.pk)
+        assert locked is not None
+        if locked.lot.expires_on < timezone.localdate():
+            raise ValidationError(
+                {"container": f"Lot {locked.lot.lot_number} expired on {locked.lot.expires_on}."}
+            )
+        entry = _append(
+            clinic=clinic,
+            container=locked,
+            kind="dispense",
+            quantity=drawn,
+            actor=actor,
+            patient=patient,
+            session_ref=session_ref.strip()[:60],
+            administered_mg=given,
+        )
+        record(
+            actor=actor,
+            action=Action.LEDGER_DISPENSE,
+            patient=patient,
+            obj=entry,
+            detail={"container": locked.label, "drawn_mg": str(drawn), "given_mg": str(given)},
+        )
+    return entry
+
+
+def wasted_so_far(dispense: LedgerEntry) -> Decimal:
+    total = LedgerEntry.objects.filter(related=dispense, kind="waste").aggregate(
+        t=Sum("quantity_mg")
+    )["t"]
+    return Decimal(total or 0)
+
+
+def waste_record(
+    *,
+    actor: StaffMember,
+    signature: str,
+    dispense: LedgerEntry,
+    quantity_mg: Decimal | str,
+    witness: StaffMember,
+    witness_signature: str,
+    reason: str = "",
+) -> LedgerEntry:
+    """Record the part of a drawn dose that was not given, witnessed by a second person.
+
+    What was given plus everything wasted can never exceed what was drawn.
+    """
+    clinic = dispense.clinic
+    require(actor, Perm.INVENTORY_RECORD, clinic)
+    if dispense.kind != "dispense":
+        raise ValidationError({"dispense": "Waste follows a dose drawn for a patient."})
+    if witness.pk == actor.pk:
+        raise ValidationError({"witness": "The witness must be another person."})
+    if not witness.is_active or not can(witness, Perm.INVENTORY_RECORD, clinic):
+        raise ValidationError({"witness": "The witness must be a clinician of this clinic."})
+    product = dispense.container.lot.product
+    wasted = _quantity(product, quantity_mg)
+    _sign(actor, signature, "signature")
+    _sign(witness, witness_signature, "witness_signature")
+    with transaction.atomic():
+        locked = _lock(clinic, dispense.container_id)
+        assert locked is not None
+        room = dispense.quantity_mg - (dispense.administered_mg or 0) - wasted_so_far(dispense)
+        if wasted > room:
+            raise ValidationError(
+                {
+                    "quantity_mg": f"Only {ledger.mg_text(room)} mg of this dose is unaccounted "
+                    "for: given plus "
+                    "wasted cannot exceed what was drawn."
+                }
+            )
+        entry = _append(
+            clinic=clinic,
+            container=locked,
+            kind="waste",
+            quantity=wasted,
+            actor=actor,
+            witness=witness,
+            patient=dispense.patient,
+            session_ref=dispense.session_ref,
+            related=dispense,
+            reason=reason.strip()[:500],
+        )
+        record(
+            actor=actor,
+            action=Action.LEDGER_WASTE,
+            patient=dispense.patient,
+            obj=entry,
+            detail={"wasted_mg": str(wasted), "witness": witness.username, "dispense": dispense.pk},
+        )
+    return entry
+
+
+def count_record(
+    *,
+    actor: StaffMember,
+    signature: str,
+    clinic: Clinic,
+    kind: str,
+    business_hours: str,
+    counted: Mapping[int, Decimal | str],
+    notes: str = "",
+) -> InventoryCount:
+    """Record a count of containers; every difference from the ledger opens a discrepancy.
+
+    Nothing is corrected here: a discrepancy stays open until someone resolves it.
+    """
+    require(actor, Perm.INVENTORY_RECORD, clinic)
+    if kind not in InventoryCount.Kind.values:
+        raise ValidationError({"kind": "Choose a scheduled count or the biennial inventory."})
+    if business_hours not in ("open", "close"):
+        raise ValidationError({"business_hours": "Opening or close of business?"})
+    if not counted:
+        raise ValidationError({"counted": "Count at least one container."})
+    _sign(actor, signature, "signature")
+    with transaction.atomic():
+        _lock(clinic)
+        count = InventoryCount.objects.create(
+            clinic=clinic,
+            kind=kind,
+            counted_at=_now(),
+            counted_by=actor,
+            business_hours=business_hours,
+            notes=notes.strip()[:500],
+        )
+        opened = 0
+        for container_id, value in counted.items():
+            container = (
+                Container.objects.filter(pk=container_id, clinic=clinic)
+                .select_related("lot__product")
+                .first()
+            )
+            if container is None:
+                raise ValidationError({f"counted.{container_id}": "No such container here."})
+            try:
+                amount = ledger.check_quantity(
+                    value,
+                    decimals=container.lot.product.quantity_decimals,
+                    field=f"counted.{container_id}",
+                    allow_zero=True,
+                )
+            except ledger.LedgerError as error:
+                raise ValidationError({error.field: error.message}) from error
+            line = CountLine.objects.create(
+                count=count,
+                container=container,
+                expected_mg=container.balance_mg,
+                counted_mg=amount,
+            )
+            if amount != container.balance_mg:
+                Discrepancy.objects.create(
+                    clinic=clinic,
+                    line=line,
+                    container=container,
+                    difference_mg=amount - container.balance_mg,
+                    opened_at=_now(),
+                )
+                opened += 1
+        record(
+            actor=actor,
+            action=Action.LEDGER_COUNT,
+            clinic=clinic,
+            obj=count,
+            detail={"kind": kind, "containers": len(counted), "discrepancies": opened},
+        )
+    return count
+
+
+def discrepancy_resolve(
+    *, actor: StaffMember, signature: str, discrepancy: Discrepancy, resolution: str
+) -> Discrepancy:
+    """Resolve a discrepancy with a written reason and a linked adjustment entry (a prescriber
+    or an admin); the ledger then agrees with what was counted."""
+    clinic = discrepancy.clinic
+    require(actor, Perm.INVENTORY_ADJUST, clinic)
+    resolution = resolution.strip()
+    if len(resolution) < 10:
+        raise ValidationError({"resolution": "Say what was found (at least a sentence)."})
+    _sign(actor, signature, "signature")
+    with transaction.atomic():
+        locked = Discrepancy.objects.select_for_update().get(pk=discrepancy.pk)
+        if locked.resolved_at:
+            raise ValidationError("This discrepancy is already resolved.")
+        container = _lock(clinic, locked.container_id)
+        assert container is not None
+        entry = _append(
+            clinic=clinic,
+            container=container,
+            kind="adjustment",
+            quantity=locked.difference_mg,
+            actor=actor,
+            reason=resolution[:500],
+        )
+        locked.resolved_at = _now()
+        locked.resolved_by = actor
+        locked.resolution = resolution
+        locked.adjustment = entry
+        locked.save(update_fields=["resolved_at", "resolved_by", "resolution", "adjustment"])
+        record(
+            actor=actor,
+            action=Action.LEDGER_ADJUSTMENT,
+            clinic=clinic,
+            obj=entry,
+            detail={
+                "discrepancy": locked.pk,
+                "difference_mg": str(locked.difference_mg),
+                "resolution": resolution,
+            },
+        )
+    return locked
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries: int
+    first_bad_entry: int | None
+    containers_out_of_balance: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "first_bad_entry": self.first_bad_entry,
+            "containers_out_of_balance": self.containers_out_of_balance,
+        }
+
+
+def verify(clinic: Clinic | None = None) -> Verification:
+    """Walk each clinic's chain, and check each container's balance against its entries."""
+    clinics = [clinic] if clinic else list(Clinic.objects.order_by("pk"))
+    total = 0
+    first_bad: int | None = None
+    for one in clinics:
+        links = (
+            ledger.ChainLink(
+                id=e.pk, previous_hash=e.previous_hash, hash=e.hash, content=e.chain_content()
+            )
+            for e in LedgerEntry.objects.filter(clinic=one).order_by("seq").iterator()
+        )
+        check = ledger.verify_chain(links)
+        total += check.entries
+        if first_bad is None and check.first_bad_entry is not None:
+            first_bad = check.first_bad_entry
+    out_of_balance = []
+    containers = Container.objects.filter(clinic__in=clinics).order_by("label")
+    for container in containers:
+        balance = Decimal(0)
+        for entry in container.entries.order_by("seq"):
+            sign = ledger.BALANCE_SIGN[entry.kind]
+            balance += entry.quantity_mg if sign is None else entry.quantity_mg * sign
+        if balance != container.balance_mg:
+            out_of_balance.append(container.label)
+    return Verification(
+        ok=first_bad is None and not out_of_balance,
+        entries=total,
+        first_bad_entry=first_bad,
+        containers_out_of_balance=out_of_balance,
+    )
