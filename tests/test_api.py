@@ -302,6 +302,9 @@ def test_using_a_token_stamps_last_used_at(world, client):
             [
                 "audit.view",
                 "chart.view",
+                "inventory.adjust",
+                "inventory.record",
+                "inventory.view",
                 "measures.schedule",
                 "patient.register",
                 "screening.rules",
@@ -316,6 +319,9 @@ def test_using_a_token_stamps_last_used_at(world, client):
                 "chart.clinical_edit",
                 "chart.view",
                 "consent.collect",
+                "inventory.adjust",
+                "inventory.record",
+                "inventory.view",
                 "measures.enter",
                 "measures.schedule",
                 "measures.send",
@@ -334,6 +340,8 @@ def test_using_a_token_stamps_last_used_at(world, client):
                 "chart.clinical_edit",
                 "chart.view",
                 "consent.collect",
+                "inventory.record",
+                "inventory.view",
                 "measures.enter",
                 "measures.send",
                 "measures.view",
@@ -347,7 +355,7 @@ def test_using_a_token_stamps_last_used_at(world, client):
             "front_desk",
             ["chart.view", "consent.collect", "measures.send", "patient.register"],
         ),
-        ("auditor", "auditor", ["audit.view"]),
+        ("auditor", "auditor", ["audit.view", "inventory.view"]),
     ],
 )
 def test_me_names_the_token_owner_with_role_and_permissions_from_the_matrix(

@@ -19,7 +19,7 @@ def test_the_matrix():
         Perm.SELF_REPORT_SEND,
         Perm.CONSENT_COLLECT,
     }
-    assert MATRIX[Role.AUDITOR] == {Perm.AUDIT_VIEW}
+    assert MATRIX[Role.AUDITOR] == {Perm.AUDIT_VIEW, Perm.INVENTORY_VIEW}
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.NURSE]
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.PRESCRIBER]
     assert Perm.CHART_CLINICAL_EDIT not in MATRIX[Role.ADMIN]
