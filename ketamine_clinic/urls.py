@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("ketamine_clinic.audit.urls")),
     path("measures/", include("ketamine_clinic.measures.urls")),
     path("screening/", include("ketamine_clinic.screening.urls")),
+    path("inventory/", include("ketamine_clinic.inventory.urls")),
     path("r/", include(self_report_patterns)),
     path("c/", include(consent_link_patterns)),
     path("i/", include(intake_link_patterns)),

@@ -18,6 +18,7 @@ from ketamine_clinic.accounts.services import staff_for_api_token
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.selectors import AuditFilter, audit_events
 from ketamine_clinic.audit.services import record
+from ketamine_clinic.inventory.api import router as inventory_router
 from ketamine_clinic.measures.api import router as measures_router
 from ketamine_clinic.patients import selectors, services
 from ketamine_clinic.patients.models import Patient
@@ -46,6 +47,7 @@ api = NinjaAPI(
 
 api.add_router("", measures_router)
 api.add_router("", screening_router)
+api.add_router("", inventory_router)
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -58,6 +58,14 @@ def _sign(staff: StaffMember, secret: str, field: str) -> None:
         raise ValidationError({field: f"{staff.display_name}: password or code not accepted."})
 
 
+def _when(occurred_at: datetime | None) -> datetime:
+    if occurred_at is None:
+        return _now()
+    if timezone.is_naive(occurred_at) or occurred_at > _now():
+        raise ValidationError({"occurred_at": "Give a past time with its UTC offset."})
+    return occurred_at
+
+
 def _quantity(product: Product, value: Decimal | str | int, field: str = "quantity_mg") -> Decimal:
     try:
         return ledger.check_quantity(value, decimals=product.quantity_decimals, field=field)
@@ -72,9 +80,14 @@ def _append(
     kind: str,
     quantity: Decimal,
     actor: StaffMember,
+    occurred_at: datetime | None = None,
     **facts: object,
 ) -> LedgerEntry:
-    """Append one entry to the clinic's chain; the caller holds the transaction and the locks."""
+    """Append one entry to the clinic's chain; the caller holds the transaction and the locks.
+
+    `occurred_at` is when it happened (21 CFR 1304.21(d): the actual date), if that was earlier
+    than now; the chain keeps the order of recording.
+    """
     previous = LedgerEntry.objects.filter(clinic=clinic).order_by("-seq").first()
     after = ledger.next_balance(container.balance_mg, kind, quantity)
     entry = LedgerEntry(
@@ -84,7 +97,7 @@ def _append(
         kind=kind,
         quantity_mg=quantity,
         balance_after_mg=after,
-        occurred_at=_now(),
+        occurred_at=_when(occurred_at),
         actor=actor,
         previous_hash=previous.hash if previous else ledger.GENESIS_HASH,
         **facts,
@@ -128,6 +141,7 @@ def receipt_record(
     invoice: str,
     containers: int,
     label_prefix: str,
+    occurred_at: datetime | None = None,
 ) -> Receipt:
     """Receive `containers` full containers of one lot; each gets its own id and balance."""
     require(actor, Perm.INVENTORY_RECORD, clinic)
@@ -167,6 +181,7 @@ def receipt_record(
                     quantity=product.mg_per_container,
                     actor=actor,
                     reason=f"invoice {lot.invoice}",
+                    occurred_at=occurred_at,
                 )
             )
         record(
@@ -192,6 +207,7 @@ def dispense_record(
     patient: Patient,
     session_ref: str = "",
     administered_mg: Decimal | str | None = None,
+    occurred_at: datetime | None = None,
 ) -> LedgerEntry:
     """Draw a dose for a patient from a container (the seam the session flow will call).
 
@@ -230,6 +246,7 @@ def dispense_record(
             patient=patient,
             session_ref=session_ref.strip()[:60],
             administered_mg=given,
+            occurred_at=occurred_at,
         )
         record(
             actor=actor,
@@ -257,6 +274,7 @@ def waste_record(
     witness: StaffMember,
     witness_signature: str,
     reason: str = "",
+    occurred_at: datetime | None = None,
 ) -> LedgerEntry:
     """Record the part of a drawn dose that was not given, witnessed by a second person.
 
@@ -297,6 +315,7 @@ def waste_record(
             session_ref=dispense.session_ref,
             related=dispense,
             reason=reason.strip()[:500],
+            occurred_at=occurred_at,
         )
         record(
             actor=actor,

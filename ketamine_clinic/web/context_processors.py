@@ -26,5 +26,6 @@ def clinic_shell(request: HttpRequest) -> dict[str, Any]:
             "worklist": can(user, Perm.CHART_VIEW),
             "measure_settings": can(user, Perm.SCHEDULE_MANAGE),
             "rules": can(user, Perm.RULES_MANAGE),
+            "inventory": can(user, Perm.INVENTORY_VIEW),
         }
     return context

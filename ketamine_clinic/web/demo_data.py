@@ -19,7 +19,7 @@ from ketamine_clinic.audit.context import AuditContext, set_context
 from ketamine_clinic.clinical.medications import KetamineInteractionClass as MedClass
 from ketamine_clinic.patients import services
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.web import demo_measures, demo_screening
+from ketamine_clinic.web import demo_inventory, demo_measures, demo_screening
 
 DEMO_PASSWORD = "ketamine-demo-2026"
 CLINIC_1 = "Riverbend Downtown"
@@ -196,6 +196,9 @@ def seed() -> str:
     rng.shuffle(clinic1_patients)
     demo_measures.recent_alerts(rng, clinic1_patients[:2], staff["nurse"])
     demo_measures.links(clinic1_patients[2:4], staff["frontdesk"])
+    demo_inventory.seed(
+        rng, org, clinics[CLINIC_1], clinic1_patients[:20], staff["nurse"], staff["prescriber"]
+    )
     demo_screening.seed(
         rng, clinic1_patients[4:16], staff["nurse"], staff["prescriber"], staff["frontdesk"]
     )

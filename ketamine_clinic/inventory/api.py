@@ -1,0 +1,281 @@
+"""The controlled-substance ledger in the JSON API (mounted under /api/v1/inventory/).
+
+Every write carries `signature`: the acting user's password or authenticator code, checked at
+the moment of signing (and the witness's, for waste). Overdrawing a container answers 409 with
+the available balance.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict
+
+from ketamine_clinic.accounts.access import clinics_where, require
+from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.clinical.ledger import Overdraw
+from ketamine_clinic.patients.selectors import patient_for
+
+from . import selectors, services
+from .models import Container, LedgerEntry, Product, Supplier
+
+router = Router(tags=["inventory"])
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReceiptIn(Strict):
+    clinic_id: int
+    product_id: int
+    supplier_id: int
+    lot_number: str
+    expires_on: date
+    invoice: str
+    containers: int
+    label_prefix: str = "V-"
+    signature: str
+
+
+class DispenseIn(Strict):
+    container_id: int
+    quantity_mg: Decimal
+    administered_mg: Decimal | None = None
+    patient_id: int
+    session_ref: str = ""
+    signature: str
+
+
+class WasteIn(Strict):
+    dispense_id: int
+    quantity_mg: Decimal
+    witness_username: str
+    witness_signature: str
+    reason: str = ""
+    signature: str
+
+
+class CountIn(Strict):
+    clinic_id: int
+    kind: str = "scheduled"
+    business_hours: str = "close"
+    counted: dict[int, Decimal]
+    notes: str = ""
+    signature: str
+
+
+class ContainerOut(Schema):
+    id: int
+    clinic_id: int
+    label: str
+    product: str
+    ndc: str
+    lot: str
+    expires_on: date
+    balance_mg: Decimal
+
+
+class EntryOut(Schema):
+    id: int
+    clinic_id: int
+    seq: int
+    kind: str
+    container: str
+    quantity_mg: Decimal
+    administered_mg: Decimal | None
+    balance_after_mg: Decimal
+    occurred_at: datetime
+    actor: str
+    witness: str | None
+    patient_id: int | None
+    session_ref: str
+    related_id: int | None
+    reason: str
+    hash: str
+
+
+class CountOut(Schema):
+    id: int
+    discrepancies: int
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[dict[str, str]] = []
+    available_mg: Decimal | None = None
+
+
+def _container_out(c: Container) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "clinic_id": c.clinic_id,
+        "label": c.label,
+        "product": f"{c.lot.product.name} {c.lot.product.form}",
+        "ndc": c.lot.product.ndc,
+        "lot": c.lot.lot_number,
+        "expires_on": c.lot.expires_on,
+        "balance_mg": c.balance_mg,
+    }
+
+
+def _entry_out(e: LedgerEntry) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "clinic_id": e.clinic_id,
+        "seq": e.seq,
+        "kind": e.kind,
+        "container": e.container.label,
+        "quantity_mg": e.quantity_mg,
+        "administered_mg": e.administered_mg,
+        "balance_after_mg": e.balance_after_mg,
+        "occurred_at": e.occurred_at,
+        "actor": e.actor.username,
+        "witness": e.witness.username if e.witness else None,
+        "patient_id": e.patient_id,
+        "session_ref": e.session_ref,
+        "related_id": e.related_id,
+        "reason": e.reason,
+        "hash": e.hash,
+    }
+
+
+def _container(staff: StaffMember, container_id: int) -> Container:
+    return get_object_or_404(
+        Container.objects.select_related("lot__product", "clinic").filter(
+            clinic__in=clinics_where(staff, Perm.INVENTORY_VIEW)
+        ),
+        pk=container_id,
+    )
+
+
+@router.get("/inventory/containers", response={200: list[ContainerOut], 403: ErrorOut})
+def container_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every container of your clinics with its lot, expiry and balance."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    require(staff, Perm.INVENTORY_VIEW)
+    return [_container_out(c) for c in selectors.containers_for(staff).order_by("label")]
+
+
+@router.get("/inventory/entries", response={200: list[EntryOut], 403: ErrorOut})
+def entry_list(
+    request: HttpRequest,
+    since: date | None = None,
+    until: date | None = None,
+    kind: str = "",
+) -> list[dict[str, Any]]:
+    """The ledger in chain order, optionally by date and kind."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    require(staff, Perm.INVENTORY_VIEW)
+    return [
+        _entry_out(e) for e in selectors.entries_for(staff, since=since, until=until, kind=kind)
+    ]
+
+
+@router.post(
+    "/inventory/receipts",
+    response={201: list[ContainerOut], 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[list[dict[str, Any]]]:
+    """Receive full containers of one lot."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    clinic = get_object_or_404(clinics_where(staff, Perm.INVENTORY_VIEW), pk=payload.clinic_id)
+    receipt = services.receipt_record(
+        actor=staff,
+        signature=payload.signature,
+        clinic=clinic,
+        product=get_object_or_404(Product, pk=payload.product_id),
+        supplier=get_object_or_404(Supplier, pk=payload.supplier_id),
+        lot_number=payload.lot_number,
+        expires_on=payload.expires_on,
+        invoice=payload.invoice,
+        containers=payload.containers,
+        label_prefix=payload.label_prefix,
+    )
+    return Status(201, [_container_out(c) for c in receipt.containers])
+
+
+@router.post(
+    "/inventory/dispenses",
+    response={201: EntryOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+)
+def dispense_create(request: HttpRequest, payload: DispenseIn) -> Status[dict[str, Any]]:
+    """Draw a dose for a patient; 409 with the available balance if the container lacks it."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    container = _container(staff, payload.container_id)
+    patient = patient_for(staff, payload.patient_id)
+    try:
+        entry = services.dispense_record(
+            actor=staff,
+            signature=payload.signature,
+            container=container,
+            quantity_mg=payload.quantity_mg,
+            patient=patient,
+            session_ref=payload.session_ref,
+            administered_mg=payload.administered_mg,
+        )
+    except Overdraw as error:
+        return Status(
+            409,
+            {
+                "detail": error.message,
+                "errors": [{"field": "quantity_mg", "message": error.message}],
+                "available_mg": error.available,
+            },
+        )
+    return Status(201, _entry_out(entry))
+
+
+@router.post(
+    "/inventory/wastes",
+    response={201: EntryOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def waste_create(request: HttpRequest, payload: WasteIn) -> Status[dict[str, Any]]:
+    """Record waste of a drawn dose, witnessed by a second clinician who signs too."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    dispense = get_object_or_404(
+        LedgerEntry.objects.filter(clinic__in=clinics_where(staff, Perm.INVENTORY_VIEW)),
+        pk=payload.dispense_id,
+    )
+    witness = StaffMember.objects.filter(username=payload.witness_username).first()
+    if witness is None:
+        raise ValidationError({"witness_username": "No such staff member."})
+    entry = services.waste_record(
+        actor=staff,
+        signature=payload.signature,
+        dispense=dispense,
+        quantity_mg=payload.quantity_mg,
+        witness=witness,
+        witness_signature=payload.witness_signature,
+        reason=payload.reason,
+    )
+    return Status(201, _entry_out(entry))
+
+
+@router.post(
+    "/inventory/counts", response={201: CountOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
+def count_create(request: HttpRequest, payload: CountIn) -> Status[dict[str, Any]]:
+    """Record a count; each difference from the ledger opens a discrepancy."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    clinic = get_object_or_404(clinics_where(staff, Perm.INVENTORY_VIEW), pk=payload.clinic_id)
+    count = services.count_record(
+        actor=staff,
+        signature=payload.signature,
+        clinic=clinic,
+        kind=payload.kind,
+        business_hours=payload.business_hours,
+        counted=payload.counted,
+        notes=payload.notes,
+    )
+    return Status(
+        201,
+        {"id": count.pk, "discrepancies": count.lines.filter(discrepancy__isnull=False).count()},
+    )

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from ketamine_clinic.accounts.models import Clinic
+
+from .models import Container, Product, Supplier
+
+SIGNATURE_HELP = "Your password or a code from your authenticator app: it signs this entry."
+
+
+class SignatureField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Your signature")
+        kwargs.setdefault("help_text", SIGNATURE_HELP)
+        super().__init__(widget=forms.PasswordInput(render_value=False), max_length=128, **kwargs)
+
+
+class ReceiptForm(forms.Form):
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+    product = forms.ModelChoiceField(queryset=Product.objects.none())
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none())
+    lot_number = forms.CharField(max_length=40)
+    expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    invoice = forms.CharField(max_length=60)
+    containers = forms.IntegerField(min_value=1, max_value=200, initial=1)
+    label_prefix = forms.CharField(max_length=8, initial="V-", label="Container label prefix")
+    signature = SignatureField()
+
+    def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        org_ids = clinics.values_list("organization_id", flat=True)
+        self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
+        self.fields["product"].queryset = Product.objects.filter(organization_id__in=org_ids)  # type: ignore[attr-defined]
+        self.fields["supplier"].queryset = Supplier.objects.filter(organization_id__in=org_ids)  # type: ignore[attr-defined]
+
+
+class DispenseForm(forms.Form):
+    container = forms.ModelChoiceField(queryset=Container.objects.none())
+    patient_mrn = forms.CharField(max_length=20, label="Patient MRN")
+    quantity_mg = forms.DecimalField(label="Drawn (mg)", max_digits=10, decimal_places=3)
+    administered_mg = forms.DecimalField(
+        label="Given (mg)",
+        max_digits=10,
+        decimal_places=3,
+        required=False,
+        help_text="Leave empty if all that was drawn was given.",
+    )
+    session_ref = forms.CharField(max_length=60, required=False, label="Session")
+    signature = SignatureField()
+
+    def __init__(self, *args: Any, containers: QuerySet[Container], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["container"].queryset = containers  # type: ignore[attr-defined]
+
+
+class WasteForm(forms.Form):
+    quantity_mg = forms.DecimalField(label="Wasted (mg)", max_digits=10, decimal_places=3)
+    reason = forms.CharField(max_length=500, required=False, initial="Left in syringe")
+    signature = SignatureField()
+    witness_username = forms.CharField(max_length=150, label="Witness (username)")
+    witness_signature = SignatureField(
+        label="Witness's signature", help_text="The witness types their password or code."
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+    signature = SignatureField()

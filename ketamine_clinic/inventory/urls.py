@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "inventory"
+urlpatterns = [
+    path("", views.stock, name="stock"),
+    path("receive/", views.receive, name="receive"),
+    path("dispense/", views.dispense, name="dispense"),
+    path("entries/<int:entry_id>/waste/", views.waste, name="waste"),
+    path("containers/<int:container_id>/", views.container, name="container"),
+    path("count/", views.count, name="count"),
+    path("discrepancies/<int:discrepancy_id>/", views.discrepancy, name="discrepancy"),
+    path("log.csv", views.log_csv, name="log"),
+]

@@ -1,0 +1,325 @@
+"""Pages of the controlled-substance ledger."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from ketamine_clinic.accounts.access import can, clinics_where, require
+from ketamine_clinic.accounts.http import StaffRequest
+from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
+from ketamine_clinic.clinical.ledger import Overdraw
+from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.web.forms import add_service_errors
+
+from . import selectors, services
+from .forms import DispenseForm, ReceiptForm, ResolveForm, WasteForm
+from .models import Discrepancy
+
+
+@login_required
+def stock(request: StaffRequest) -> HttpResponse:
+    require(request.user, Perm.INVENTORY_VIEW)
+    clinics = list(clinics_where(request.user, Perm.INVENTORY_VIEW))
+    checks = {c.name: services.verify(c) for c in clinics}
+    return render(
+        request,
+        "inventory/stock.html",
+        {
+            "containers": selectors.containers_for(request.user).order_by(
+                "lot__product__name", "lot__expires_on", "label"
+            ),
+            "discrepancies": selectors.open_discrepancies(request.user),
+            "recent": selectors.entries_for(request.user).order_by("-occurred_at")[:15],
+            "checks": checks,
+            "can_record": can(request.user, Perm.INVENTORY_RECORD),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def receive(request: StaffRequest) -> HttpResponse:
+    clinics = clinics_where(request.user, Perm.INVENTORY_RECORD)
+    require(request.user, Perm.INVENTORY_RECORD)
+    form = ReceiptForm(request.POST or None, clinics=clinics)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            receipt = services.receipt_record(
+                actor=request.user,
+                signature=data["signature"],
+                clinic=data["clinic"],
+                product=data["product"],
+                supplier=data["supplier"],
+                lot_number=data["lot_number"],
+                expires_on=data["expires_on"],
+                invoice=data["invoice"],
+                containers=data["containers"],
+                label_prefix=data["label_prefix"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            labels = ", ".join(c.label for c in receipt.containers)
+            messages.success(request, f"Received {len(receipt.containers)}: {labels}.")
+            return redirect("inventory:stock")
+    return render(request, "inventory/form.html", {"form": form, "heading": "Receive stock"})
+
+
+@login_required
+def dispense(request: StaffRequest) -> HttpResponse:
+    require(request.user, Perm.INVENTORY_RECORD)
+    containers = selectors.containers_for(request.user).filter(
+        clinic__in=clinics_where(request.user, Perm.INVENTORY_RECORD), balance_mg__gt=0
+    )
+    form = DispenseForm(
+        request.POST or None, containers=containers, initial={"container": request.GET.get("c")}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        patient = Patient.objects.filter(
+            mrn__iexact=data["patient_mrn"].strip(), clinic=data["container"].clinic
+        ).first()
+        if patient is None:
+            form.add_error("patient_mrn", "No patient with this MRN at the container's clinic.")
+        else:
+            try:
+                entry = services.dispense_record(
+                    actor=request.user,
+                    signature=data["signature"],
+                    container=data["container"],
+                    quantity_mg=data["quantity_mg"],
+                    patient=patient,
+                    session_ref=data["session_ref"],
+                    administered_mg=data["administered_mg"],
+                )
+            except Overdraw as error:
+                form.add_error("quantity_mg", error.message)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request, f"Drawn {entry.quantity_mg} mg from {entry.container.label}."
+                )
+                return redirect("inventory:container", container_id=entry.container_id)
+    return render(request, "inventory/form.html", {"form": form, "heading": "Draw a dose"})
+
+
+@login_required
+def waste(request: StaffRequest, entry_id: int) -> HttpResponse:
+    require(request.user, Perm.INVENTORY_RECORD)
+    dose = get_object_or_404(
+        selectors.entries_for(request.user).filter(kind="dispense"), pk=entry_id
+    )
+    form = WasteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        witness = StaffMember.objects.filter(username=data["witness_username"]).first()
+        if witness is None:
+            form.add_error("witness_username", "No such staff member.")
+        else:
+            try:
+                services.waste_record(
+                    actor=request.user,
+                    signature=data["signature"],
+                    dispense=dose,
+                    quantity_mg=data["quantity_mg"],
+                    witness=witness,
+                    witness_signature=data["witness_signature"],
+                    reason=data["reason"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Waste recorded and witnessed.")
+                return redirect("inventory:container", container_id=dose.container_id)
+    room = dose.quantity_mg - (dose.administered_mg or 0) - services.wasted_so_far(dose)
+    return render(
+        request,
+        "inventory/form.html",
+        {
+            "form": form,
+            "heading": f"Record waste of the dose drawn from {dose.container.label}",
+            "lead": f"Drawn {dose.quantity_mg} mg, given {dose.administered_mg} mg: "
+            f"{room} mg is unaccounted for.",
+        },
+    )
+
+
+@login_required
+def container(request: StaffRequest, container_id: int) -> HttpResponse:
+    one = get_object_or_404(selectors.containers_for(request.user), pk=container_id)
+    return render(
+        request,
+        "inventory/container.html",
+        {
+            "container": one,
+            "entries": one.entries.select_related("actor", "witness", "patient").order_by("seq"),
+            "can_record": can(request.user, Perm.INVENTORY_RECORD, one.clinic),
+        },
+    )
+
+
+@login_required
+def count(request: StaffRequest) -> HttpResponse:
+    require(request.user, Perm.INVENTORY_RECORD)
+    containers = list(
+        selectors.containers_for(request.user)
+        .filter(clinic__in=clinics_where(request.user, Perm.INVENTORY_RECORD))
+        .order_by("clinic__name", "label")
+    )
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        counted = {}
+        for c in containers:
+            raw = request.POST.get(f"c{c.pk}", "").strip()
+            if raw:
+                try:
+                    counted[c.pk] = Decimal(raw)
+                except InvalidOperation:
+                    errors.setdefault(f"counted.{c.pk}", []).append("Give a number of mg.")
+        clinic = containers[0].clinic if containers else None
+        if clinic is not None and not errors:
+            try:
+                done = services.count_record(
+                    actor=request.user,
+                    signature=request.POST.get("signature", ""),
+                    clinic=clinic,
+                    kind=request.POST.get("kind", "scheduled"),
+                    business_hours=request.POST.get("business_hours", "close"),
+                    counted=counted,
+                )
+            except ValidationError as error:
+                errors = error.message_dict
+            else:
+                opened = Discrepancy.objects.filter(line__count=done).count()
+                messages.success(
+                    request,
+                    f"Count recorded: {len(counted)} containers, {opened} discrepanc"
+                    f"{'y' if opened == 1 else 'ies'}.",
+                )
+                return redirect("inventory:stock")
+    return render(request, "inventory/count.html", {"containers": containers, "errors": errors})
+
+
+@login_required
+def discrepancy(request: StaffRequest, discrepancy_id: int) -> HttpResponse:
+    one = get_object_or_404(
+        Discrepancy.objects.filter(
+            clinic__in=clinics_where(request.user, Perm.INVENTORY_VIEW)
+        ).select_related("container", "line__count__counted_by", "resolved_by"),
+        pk=discrepancy_id,
+    )
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, Perm.INVENTORY_ADJUST, one.clinic)
+        if form.is_valid():
+            try:
+                services.discrepancy_resolve(
+                    actor=request.user,
+                    signature=form.cleaned_data["signature"],
+                    discrepancy=one,
+                    resolution=form.cleaned_data["resolution"],
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Discrepancy resolved with an adjustment entry.")
+                return redirect("inventory:stock")
+    return render(
+        request,
+        "inventory/discrepancy.html",
+        {
+            "discrepancy": one,
+            "form": form,
+            "can_adjust": can(request.user, Perm.INVENTORY_ADJUST, one.clinic),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def log_csv(request: StaffRequest) -> HttpResponse:
+    """The Schedule III record, readily retrievable: every entry, in chain order, as CSV."""
+    require(request.user, Perm.INVENTORY_VIEW)
+    kind = request.GET.get("kind", "")
+    entries = selectors.entries_for(request.user, kind=kind)
+    record(
+        actor=request.user,
+        action=Action.LEDGER_REPORT,
+        detail={"report": "schedule III log", "kind": kind, "rows": entries.count()},
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="schedule-iii-log-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "clinic",
+            "seq",
+            "date_time_utc",
+            "kind",
+            "substance",
+            "ndc",
+            "form",
+            "lot",
+            "expires",
+            "supplier",
+            "supplier_dea",
+            "container",
+            "quantity_mg",
+            "given_mg",
+            "balance_after_mg",
+            "patient_mrn",
+            "patient_name",
+            "session",
+            "by",
+            "witness",
+            "reason",
+            "hash",
+        ]
+    )
+    for e in entries:
+        product = e.container.lot.product
+        writer.writerow(
+            [
+                e.clinic.name,
+                e.seq,
+                e.occurred_at.isoformat(),
+                e.kind,
+                product.name,
+                product.ndc,
+                product.form,
+                e.container.lot.lot_number,
+                e.container.lot.expires_on,
+                e.container.lot.supplier.name,
+                e.container.lot.supplier.dea_number,
+                e.container.label,
+                e.quantity_mg,
+                e.administered_mg or "",
+                e.balance_after_mg,
+                e.patient.mrn if e.patient else "",
+                f"{e.patient.legal_given_name} {e.patient.legal_family_name}" if e.patient else "",
+                e.session_ref,
+                e.actor.display_name,
+                e.witness.display_name if e.witness else "",
+                e.reason,
+                e.hash,
+            ]
+        )
+    return response
