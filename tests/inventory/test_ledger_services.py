@@ -16,6 +16,8 @@ from allauth.mfa.totp.internal.auth import (
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ketamine_clinic.accounts.access import AccessDenied
 from ketamine_clinic.audit.models import AuditEvent
@@ -315,3 +317,53 @@ def test_twenty_simultaneous_100_mg_draws_from_500_mg_exactly_five_succeed(world
     stock.vial.refresh_from_db()
     assert stock.vial.balance_mg == 0
     assert services.verify().ok
+
+
+# The database fixture is shared by the examples: the invariants must hold whatever came before.
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["dispense", "waste"]),
+            st.decimals(min_value=Decimal("0.1"), max_value=Decimal("400"), places=1),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_random_sequences_keep_the_balance_equal_to_the_entries_and_never_negative(
+    world, stock, operations
+):
+    doses: list = []
+    for kind, mg in operations:
+        try:
+            if kind == "dispense" or not doses:
+                doses.append(
+                    services.dispense_record(
+                        actor=world.nurse,
+                        signature=PASSWORD,
+                        container=stock.vial,
+                        quantity_mg=mg,
+                        patient=world.patient1,
+                        administered_mg=mg / 2,
+                    )
+                )
+            else:
+                services.waste_record(
+                    actor=world.nurse,
+                    signature=PASSWORD,
+                    dispense=doses[-1],
+                    quantity_mg=mg,
+                    witness=world.prescriber,
+                    witness_signature=PASSWORD,
+                )
+        except (Overdraw, ValidationError):
+            pass
+        stock.vial.refresh_from_db()
+        assert stock.vial.balance_mg >= 0
+    result = services.verify()
+    assert result.ok, result
+    for dose in doses:
+        assert (dose.administered_mg or 0) + services.wasted_so_far(dose) <= dose.quantity_mg
