@@ -49,6 +49,7 @@ TABLET = {
     "is_mobile": True,
     "has_touch": True,
 }
+STOCK_HEIGHT = 1280  # the ledger's stock page: intact, discrepancy, on hand, latest entries
 STARTUP_TIMEOUT = 180  # seconds: migrate, seed the demo, collect static files, start gunicorn
 
 
@@ -326,6 +327,50 @@ def consent_screenshots(
     shoot(page, "17-screening-tab")
 
 
+def ledger_screenshots(page: Page, base: str, problems: list[str]) -> None:
+    """As the prescriber: the controlled-substance stock page (intact ledger, last night's open
+    discrepancy, the vials on hand, the latest entries), the first vial's history and the
+    witnessed-waste form for the latest dose drawn.
+
+    The stock page is taller than 900 px: it is taken in a viewport 1280 px high, so that the
+    first of the latest entries are on it too."""
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Controlled substances"
+    ).click()
+    expect(page).to_have_url(f"{base}/inventory/")
+    expect(page.locator("article.card .good").first).to_have_text("Ledger intact")
+    expect(page.get_by_role("heading", name="Open discrepancies")).to_be_visible()
+    expect(page.locator("tr.critical-row")).to_have_count(1)  # the demo's evening count
+    on_hand = page.locator("table").filter(has=page.get_by_role("columnheader", name="Lot"))
+    expect(on_hand.get_by_role("link", name="K-0001")).to_be_visible()
+    latest = page.locator("table.audit")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": STOCK_HEIGHT})
+    try:
+        expect(latest.locator("tbody tr").nth(2)).to_be_in_viewport()
+        shoot(page, "18-ledger-stock", full_page=False)
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+    on_hand.get_by_role("link", name="K-0001").click()
+    expect(page.get_by_role("heading", name="Container K-0001")).to_be_visible()
+    expect(page.locator("table.audit tbody tr").first).to_contain_text("Receipt")
+    shoot(page, "19-ledger-container")
+
+    # The newest dose drawn: the first "Record waste" of the stock page's latest entries
+    # (newest first).
+    page.goto(f"{base}/inventory/")
+    latest.get_by_role("link", name="Record waste").first.click()
+    expect(page).to_have_url(re.compile(r"/inventory/entries/\d+/waste/$"))
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^Record waste of the dose"))
+    ).to_be_visible()
+    expect(page.get_by_label("Witness's signature:", exact=True)).to_be_visible()
+    lead = page.locator("main h1 + p").inner_text()
+    if re.search(r"\dE[-+]?\d", lead):
+        problems.append(f"the waste form shows a quantity in exponent notation: {lead!r}")
+    shoot(page, "20-ledger-waste")
+
+
 def take_screenshots(
     page: Page, base: str, browser: Browser, problems: list[str], database: Path
 ) -> None:
@@ -368,6 +413,7 @@ def take_screenshots(
     shoot(page, "06-register-validation-errors")
     measures_screenshots(page, base)
     screening_screenshots(page, base, database)
+    ledger_screenshots(page, base, problems)
     sign_out(page, base)
 
     sign_in(page, base, "nurse")

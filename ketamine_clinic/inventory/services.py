@@ -262,7 +262,7 @@ def wasted_so_far(dispense: LedgerEntry) -> Decimal:
     total = LedgerEntry.objects.filter(related=dispense, kind="waste").aggregate(
         t=Sum("quantity_mg")
     )["t"]
-    return Decimal(total or 0)
+    return Decimal(total or 0).quantize(Decimal("0.001"))
 
 
 def waste_record(

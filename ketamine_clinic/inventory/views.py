@@ -18,7 +18,7 @@ from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
-from ketamine_clinic.clinical.ledger import Overdraw
+from ketamine_clinic.clinical.ledger import Overdraw, mg_text
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.web.forms import add_service_errors
 
@@ -151,8 +151,9 @@ def waste(request: StaffRequest, entry_id: int) -> HttpResponse:
         {
             "form": form,
             "heading": f"Record waste of the dose drawn from {dose.container.label}",
-            "lead": f"Drawn {dose.quantity_mg} mg, given {dose.administered_mg} mg: "
-            f"{room} mg is unaccounted for.",
+            "lead": f"Drawn {mg_text(dose.quantity_mg)} mg, given "
+            f"{mg_text(dose.administered_mg or Decimal(0))} mg: {mg_text(room)} mg is "
+            "unaccounted for.",
         },
     )
 
@@ -166,6 +167,9 @@ def container(request: StaffRequest, container_id: int) -> HttpResponse:
         {
             "container": one,
             "entries": one.entries.select_related("actor", "witness", "patient").order_by("seq"),
+            "discrepancies": Discrepancy.objects.filter(
+                container=one, resolved_at=None
+            ).select_related("line"),
             "can_record": can(request.user, Perm.INVENTORY_RECORD, one.clinic),
         },
     )

@@ -69,7 +69,7 @@ def seed(
     when = start
     vial = 0
     for _ in range(24):
-        when += timedelta(hours=rng.randint(20, 30))
+        when += timedelta(hours=rng.randint(26, 32))
         if when > timezone.now() - timedelta(hours=2):
             break
         patient = rng.choice(patients)
@@ -81,7 +81,7 @@ def seed(
         drawn = dose.to_integral_value(rounding="ROUND_CEILING") + rng.choice([0, 1, 2])
         container = vials[vial]
         container.refresh_from_db()
-        if container.balance_mg < drawn:
+        if container.balance_mg < drawn + 60:
             vial += 1
             if vial >= len(vials):
                 break
@@ -107,6 +107,21 @@ def seed(
                 reason="Left in syringe after the infusion",
                 occurred_at=when + timedelta(minutes=50),
             )
+    # This morning's dose: given, its waste not yet recorded (the waste form has work to do).
+    patient = rng.choice(patients)
+    for vial_row in vials:
+        vial_row.refresh_from_db()
+    container = next(v for v in vials if v.balance_mg >= 50)
+    services.dispense_record(
+        actor=nurse,
+        signature=DEMO_PASSWORD,
+        container=container,
+        quantity_mg=Decimal(40),
+        patient=patient,
+        session_ref=f"demo-{timezone.now():%Y%m%d}",
+        administered_mg=Decimal("36.4"),
+        occurred_at=timezone.now() - timedelta(hours=1),
+    )
     counted = {}
     for container in vials:
         container.refresh_from_db()
