@@ -63,7 +63,10 @@ def _statements(vendor: str, table: str, create: bool) -> list[str]:
 
 
 def create_triggers(connection: Any, table: str = "audit_auditevent") -> None:
+    """(Re)create the table's triggers; safe to call when they already exist."""
     with connection.cursor() as cursor:
+        for statement in _statements(connection.vendor, table, create=False):
+            cursor.execute(statement)
         for statement in _statements(connection.vendor, table, create=True):
             cursor.execute(statement)
 
@@ -72,6 +75,16 @@ def drop_triggers(connection: Any, table: str = "audit_auditevent") -> None:
     with connection.cursor() as cursor:
         for statement in _statements(connection.vendor, table, create=False):
             cursor.execute(statement)
+
+
+def ensure_all(connection: Any) -> None:
+    """Give every append-only table that exists its triggers.
+
+    Run after every `migrate`: SQLite drops a table's triggers when a migration rebuilds the
+    table (as it does to alter or add a column), so they are put back each time.
+    """
+    for table in existing_tables(connection):
+        create_triggers(connection, table)
 
 
 def existing_tables(connection: Any) -> list[str]:

@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 GENESIS_HASH = "0" * 64
@@ -22,10 +23,36 @@ GENESIS_HASH = "0" * 64
 # records what became of part of a dose already drawn), None signed by the entry (adjustment).
 BALANCE_SIGN: dict[str, int | None] = {
     "receipt": 1,
+    "transfer_in": 1,
     "dispense": -1,
     "waste": 0,
+    "transfer_out": -1,
+    "return": -1,
+    "destruction": -1,
+    "breakage": -1,
+    "loss": -1,
     "adjustment": None,
 }
+
+# Witnesses each kind needs (reference.md §5): waste is witnessed by clinic policy (a second
+# person; the federal rule does not itself require one, state rules often do); on-site
+# destruction is signed by two authorised employee witnesses (DEA Form 41); a spill or breakage
+# is witnessed.
+WITNESSES_REQUIRED: dict[str, int] = {"waste": 1, "destruction": 2, "breakage": 1}
+
+
+def business_day_after(day: date) -> date:
+    """The next weekday after `day` (public holidays are not known here: a clinic that closes
+    on one must count it itself)."""
+    nxt = day + timedelta(days=1)
+    while nxt.weekday() >= 5:
+        nxt += timedelta(days=1)
+    return nxt
+
+
+# Theft or significant loss (21 CFR 1301.76(b), reference.md §5): written notice to the DEA
+# Diversion Field Office within 1 business day of discovery; DEA Form 106 within 45 days.
+FORM_106_DAYS = 45
 
 
 class LedgerError(ValueError):

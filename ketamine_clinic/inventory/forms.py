@@ -70,3 +70,32 @@ class WasteForm(forms.Form):
 class ResolveForm(forms.Form):
     resolution = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
     signature = SignatureField()
+
+
+class DisposalForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            ("return", "Return to supplier"),
+            ("destruction", "Destruction (DEA Form 41: two witnesses)"),
+            ("breakage", "Breakage or spill (one witness)"),
+        ]
+    )
+    quantity_mg = forms.DecimalField(label="Quantity (mg)", max_digits=10, decimal_places=3)
+    method = forms.CharField(max_length=200, required=False, help_text="Destruction: how")
+    location = forms.CharField(max_length=200, required=False, help_text="Destruction: where")
+    supplier = forms.CharField(max_length=200, required=False, help_text="Return: to whom")
+    reference = forms.CharField(max_length=200, required=False, help_text="Return: reference")
+    what_happened = forms.CharField(max_length=200, required=False, help_text="Breakage")
+    signature = SignatureField()
+    witness_1 = forms.CharField(max_length=150, required=False, label="Witness 1 (username)")
+    witness_signature_1 = SignatureField(label="Witness 1's signature", required=False)
+    witness_2 = forms.CharField(max_length=150, required=False, label="Witness 2 (username)")
+    witness_signature_2 = SignatureField(label="Witness 2's signature", required=False)
+
+
+class LossForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("theft", "Theft"), ("loss", "Significant loss")])
+    quantity_mg = forms.DecimalField(label="Quantity (mg)", max_digits=10, decimal_places=3)
+    discovered_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    circumstances = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    signature = SignatureField()

@@ -104,6 +104,12 @@ class LedgerEntry(models.Model):
         RECEIPT = "receipt", "Receipt"
         DISPENSE = "dispense", "Drawn for a patient"
         WASTE = "waste", "Waste (drawn, not given)"
+        TRANSFER_OUT = "transfer_out", "Transfer to another site"
+        TRANSFER_IN = "transfer_in", "Transfer from another site"
+        RETURN = "return", "Return to supplier"
+        DESTRUCTION = "destruction", "Destruction (DEA Form 41)"
+        BREAKAGE = "breakage", "Breakage or spill"
+        LOSS = "loss", "Loss or theft"
         ADJUSTMENT = "adjustment", "Adjustment after a count"
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
@@ -116,6 +122,12 @@ class LedgerEntry(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     witness = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    witness2 = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    details = models.JSONField(
+        default=dict, blank=True, help_text="kind-specific facts (Form 41 method and place…)"
     )
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -163,6 +175,8 @@ class LedgerEntry(models.Model):
             "occurred_at": self.occurred_at.isoformat(),
             "actor": self.actor_id,
             "witness": self.witness_id,
+            "witness2": self.witness2_id,
+            "details": self.details,
             "patient": self.patient_id,
             "session_ref": self.session_ref,
             "related": self.related_id,
@@ -225,3 +239,30 @@ class Discrepancy(models.Model):
 
     def __str__(self) -> str:
         return f"discrepancy {self.difference_mg} mg on {self.container_id}"
+
+
+class LossReport(models.Model):
+    """A theft or significant loss, with the two reporting clocks of 21 CFR 1301.76(b)."""
+
+    class Kind(models.TextChoices):
+        THEFT = "theft", "Theft"
+        LOSS = "loss", "Significant loss"
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    discovered_on = models.DateField()
+    circumstances = models.TextField(max_length=4000)
+    notice_due_on = models.DateField(help_text="written notice to the DEA field office")
+    notice_sent_on = models.DateField(null=True, blank=True)
+    form_106_due_on = models.DateField()
+    form_106_submitted_on = models.DateField(null=True, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-discovered_on"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} discovered {self.discovered_on}"

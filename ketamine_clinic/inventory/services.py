@@ -7,9 +7,9 @@ their password or authenticator code at the moment of signing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from allauth.mfa.models import Authenticator
@@ -33,6 +33,7 @@ from .models import (
     Discrepancy,
     InventoryCount,
     LedgerEntry,
+    LossReport,
     Lot,
     Product,
     Supplier,
@@ -325,6 +326,224 @@ def waste_record(
             detail={"wasted_mg": str(wasted), "witness": witness.username, "dispense": dispense.pk},
         )
     return entry
+
+
+DISPOSAL_DETAILS: dict[str, tuple[str, ...]] = {
+    # DEA Form 41 records the method and place of destruction (reference.md §5).
+    "destruction": ("method", "location"),
+    "return": ("supplier", "reference"),
+    "breakage": ("what_happened",),
+}
+
+
+def disposal_record(
+    *,
+    actor: StaffMember,
+    signature: str,
+    container: Container,
+    kind: str,
+    quantity_mg: Decimal | str,
+    details: Mapping[str, str],
+    witnesses: Sequence[tuple[StaffMember, str]] = (),
+    reason: str = "",
+) -> LedgerEntry:
+    """Take drug out of stock other than to a patient: return to the supplier, destruction
+    (two witnesses, Form 41 facts) or breakage/spill (one witness). Each signs."""
+    clinic = container.clinic
+    require(actor, Perm.INVENTORY_RECORD, clinic)
+    if kind not in DISPOSAL_DETAILS:
+        raise ValidationError({"kind": "Return, destruction or breakage."})
+    needed = ledger.WITNESSES_REQUIRED.get(kind, 0)
+    people = [w for w, _ in witnesses]
+    if len(witnesses) < needed:
+        raise ValidationError({"witnesses": f"This needs {needed} witness(es)."})
+    if len({actor.pk, *(w.pk for w in people)}) != 1 + len(people):
+        raise ValidationError({"witnesses": "Each witness must be a different person."})
+    for person in people:
+        if not person.is_active or not can(person, Perm.INVENTORY_RECORD, clinic):
+            raise ValidationError({"witnesses": "A witness must be a clinician of this clinic."})
+    facts = {key: str(details.get(key, "")).strip()[:200] for key in DISPOSAL_DETAILS[kind]}
+    missing = [key for key, value in facts.items() if not value]
+    if missing:
+        raise ValidationError({f"details.{missing[0]}": "This is required."})
+    quantity = _quantity(container.lot.product, quantity_mg)
+    _sign(actor, signature, "signature")
+    for index, (person, secret) in enumerate(witnesses):
+        _sign(person, secret, f"witness_signature.{index + 1}")
+    with transaction.atomic():
+        locked = _lock(clinic, container.pk)
+        assert locked is not None
+        entry = _append(
+            clinic=clinic,
+            container=locked,
+            kind=kind,
+            quantity=quantity,
+            actor=actor,
+            witness=people[0] if people else None,
+            witness2=people[1] if len(people) > 1 else None,
+            details=facts,
+            reason=reason.strip()[:500],
+        )
+        record(
+            actor=actor,
+            action=Action.LEDGER_DISPOSAL,
+            clinic=clinic,
+            obj=entry,
+            detail={
+                "kind": kind,
+                "quantity_mg": str(quantity),
+                **facts,
+                "witnesses": [p.username for p in people],
+            },
+        )
+    return entry
+
+
+def transfer_record(
+    *, actor: StaffMember, signature: str, container: Container, to_clinic: Clinic
+) -> Container:
+    """Move a whole container to another site of the organisation: an entry out in this
+    clinic's chain and an entry in, on a new container label, in the other's."""
+    source = container.clinic
+    require(actor, Perm.INVENTORY_RECORD, source)
+    require(actor, Perm.INVENTORY_RECORD, to_clinic)
+    if to_clinic.pk == source.pk or to_clinic.organization_id != source.organization_id:
+        raise ValidationError({"to_clinic": "Choose another site of the organisation."})
+    _sign(actor, signature, "signature")
+    with transaction.atomic():
+        first, second = sorted([source, to_clinic], key=lambda c: c.pk)
+        _lock(first)
+        _lock(second)
+        locked = _lock(source, container.pk)
+        assert locked is not None
+        amount = locked.balance_mg
+        if amount <= 0:
+            raise ValidationError({"container": "The container is empty."})
+        moved = Container.objects.create(
+            clinic=to_clinic, lot=locked.lot, label=f"{locked.label}-T", balance_mg=0
+        )
+        out = _append(
+            clinic=source,
+            container=locked,
+            kind="transfer_out",
+            quantity=amount,
+            actor=actor,
+            details={"to_clinic": to_clinic.name, "to_container": moved.label},
+        )
+        _append(
+            clinic=to_clinic,
+            container=moved,
+            kind="transfer_in",
+            quantity=amount,
+            actor=actor,
+            related=out,
+            details={"from_clinic": source.name, "from_container": locked.label},
+        )
+        record(
+            actor=actor,
+            action=Action.LEDGER_DISPOSAL,
+            clinic=source,
+            obj=out,
+            detail={"kind": "transfer", "to": to_clinic.name, "quantity_mg": str(amount)},
+        )
+    return moved
+
+
+def loss_report_record(
+    *,
+    actor: StaffMember,
+    signature: str,
+    container: Container,
+    kind: str,
+    quantity_mg: Decimal | str,
+    discovered_on: date,
+    circumstances: str,
+) -> LossReport:
+    """Record a theft or significant loss: the drug leaves the ledger, and the two reporting
+    clocks start (notice within 1 business day, DEA Form 106 within 45 days)."""
+    clinic = container.clinic
+    require(actor, Perm.INVENTORY_ADJUST, clinic)
+    if kind not in LossReport.Kind.values:
+        raise ValidationError({"kind": "Theft or significant loss?"})
+    if discovered_on > timezone.localdate():
+        raise ValidationError({"discovered_on": "The date of discovery cannot be in the future."})
+    circumstances = circumstances.strip()
+    if len(circumstances) < 10:
+        raise ValidationError({"circumstances": "Describe what was found and how."})
+    quantity = _quantity(container.lot.product, quantity_mg)
+    _sign(actor, signature, "signature")
+    with transaction.atomic():
+        locked = _lock(clinic, container.pk)
+        assert locked is not None
+        entry = _append(
+            clinic=clinic,
+            container=locked,
+            kind="loss",
+            quantity=quantity,
+            actor=actor,
+            reason=circumstances[:500],
+            details={"kind": kind, "discovered_on": discovered_on.isoformat()},
+        )
+        report = LossReport.objects.create(
+            clinic=clinic,
+            kind=kind,
+            entry=entry,
+            discovered_on=discovered_on,
+            circumstances=circumstances,
+            notice_due_on=ledger.business_day_after(discovered_on),
+            form_106_due_on=discovered_on + timedelta(days=ledger.FORM_106_DAYS),
+            reported_by=actor,
+        )
+        record(
+            actor=actor,
+            action=Action.LEDGER_LOSS,
+            clinic=clinic,
+            obj=report,
+            detail={
+                "kind": kind,
+                "quantity_mg": str(quantity),
+                "notice_due_on": report.notice_due_on.isoformat(),
+                "form_106_due_on": report.form_106_due_on.isoformat(),
+            },
+        )
+    return report
+
+
+def loss_report_progress(
+    *,
+    actor: StaffMember,
+    report: LossReport,
+    notice_sent_on: date | None = None,
+    form_106_submitted_on: date | None = None,
+) -> LossReport:
+    """Record that the DEA notice was sent or Form 106 submitted."""
+    require(actor, Perm.INVENTORY_ADJUST, report.clinic)
+    today = timezone.localdate()
+    for name, value in (
+        ("notice_sent_on", notice_sent_on),
+        ("form_106_submitted_on", form_106_submitted_on),
+    ):
+        if value is not None and (value > today or value < report.discovered_on):
+            raise ValidationError({name: "Between the discovery and today."})
+    with transaction.atomic():
+        changes = {}
+        if notice_sent_on and not report.notice_sent_on:
+            report.notice_sent_on = notice_sent_on
+            changes["notice_sent_on"] = [None, notice_sent_on.isoformat()]
+        if form_106_submitted_on and not report.form_106_submitted_on:
+            report.form_106_submitted_on = form_106_submitted_on
+            changes["form_106_submitted_on"] = [None, form_106_submitted_on.isoformat()]
+        if not changes:
+            raise ValidationError("Nothing new to record.")
+        report.save(update_fields=["notice_sent_on", "form_106_submitted_on"])
+        record(
+            actor=actor,
+            action=Action.LEDGER_LOSS,
+            clinic=report.clinic,
+            obj=report,
+            changes=changes,
+        )
+    return report
 
 
 def count_record(

@@ -12,4 +12,7 @@ urlpatterns = [
     path("count/", views.count, name="count"),
     path("discrepancies/<int:discrepancy_id>/", views.discrepancy, name="discrepancy"),
     path("log.csv", views.log_csv, name="log"),
+    path("containers/<int:container_id>/disposal/", views.disposal, name="disposal"),
+    path("containers/<int:container_id>/loss/", views.loss, name="loss"),
+    path("losses/<int:report_id>/progress/", views.loss_progress, name="loss_progress"),
 ]

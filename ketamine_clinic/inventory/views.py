@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest
@@ -23,8 +24,8 @@ from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services
-from .forms import DispenseForm, ReceiptForm, ResolveForm, WasteForm
-from .models import Discrepancy
+from .forms import DispenseForm, DisposalForm, LossForm, ReceiptForm, ResolveForm, WasteForm
+from .models import Discrepancy, LossReport
 
 
 @login_required
@@ -40,6 +41,10 @@ def stock(request: StaffRequest) -> HttpResponse:
                 "lot__product__name", "lot__expires_on", "label"
             ),
             "discrepancies": selectors.open_discrepancies(request.user),
+            "losses": LossReport.objects.filter(
+                clinic__in=clinics_where(request.user, Perm.INVENTORY_VIEW)
+            ).select_related("entry__container")[:20],
+            "can_adjust": can(request.user, Perm.INVENTORY_ADJUST),
             "recent": selectors.entries_for(request.user).order_by("-occurred_at")[:15],
             "checks": checks,
             "can_record": can(request.user, Perm.INVENTORY_RECORD),
@@ -171,6 +176,7 @@ def container(request: StaffRequest, container_id: int) -> HttpResponse:
                 container=one, resolved_at=None
             ).select_related("line"),
             "can_record": can(request.user, Perm.INVENTORY_RECORD, one.clinic),
+            "can_adjust": can(request.user, Perm.INVENTORY_ADJUST, one.clinic),
         },
     )
 
@@ -327,3 +333,124 @@ def log_csv(request: StaffRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+@login_required
+def disposal(request: StaffRequest, container_id: int) -> HttpResponse:
+    one = get_object_or_404(selectors.containers_for(request.user), pk=container_id)
+    require(request.user, Perm.INVENTORY_RECORD, one.clinic)
+    form = DisposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        witnesses = []
+        for n in (1, 2):
+            username = data[f"witness_{n}"].strip()
+            if username:
+                person = StaffMember.objects.filter(username=username).first()
+                if person is None:
+                    form.add_error(f"witness_{n}", "No such staff member.")
+                    break
+                witnesses.append((person, data[f"witness_signature_{n}"]))
+        else:
+            try:
+                services.disposal_record(
+                    actor=request.user,
+                    signature=data["signature"],
+                    container=one,
+                    kind=data["kind"],
+                    quantity_mg=data["quantity_mg"],
+                    details={
+                        k: data[k]
+                        for k in ("method", "location", "supplier", "reference", "what_happened")
+                    },
+                    witnesses=witnesses,
+                )
+            except Overdraw as error:
+                form.add_error("quantity_mg", error.message)
+            except ValidationError as error:
+                add_service_errors(form, _on_form_fields(error))
+            else:
+                messages.success(request, "Recorded.")
+                return redirect("inventory:container", container_id=one.pk)
+    return render(
+        request,
+        "inventory/form.html",
+        {"form": form, "heading": f"Return, destroy or record a breakage: {one.label}"},
+    )
+
+
+def _on_form_fields(error: ValidationError) -> ValidationError:
+    if not hasattr(error, "error_dict"):
+        return error
+    renamed = {}
+    for key, value in error.message_dict.items():
+        if key.startswith("details."):
+            key = key.removeprefix("details.")
+        elif key.startswith("witness_signature."):
+            key = "witness_signature_" + key.removeprefix("witness_signature.")
+        elif key == "witnesses":
+            key = "witness_1"
+        renamed[key] = value
+    return ValidationError(renamed)
+
+
+@login_required
+def loss(request: StaffRequest, container_id: int) -> HttpResponse:
+    one = get_object_or_404(selectors.containers_for(request.user), pk=container_id)
+    require(request.user, Perm.INVENTORY_ADJUST, one.clinic)
+    form = LossForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = services.loss_report_record(
+                actor=request.user,
+                signature=data["signature"],
+                container=one,
+                kind=data["kind"],
+                quantity_mg=data["quantity_mg"],
+                discovered_on=data["discovered_on"],
+                circumstances=data["circumstances"],
+            )
+        except Overdraw as error:
+            form.add_error("quantity_mg", error.message)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.warning(
+                request,
+                f"Recorded. Written notice to the DEA Diversion Field Office is due by "
+                f"{report.notice_due_on:%Y-%m-%d}; DEA Form 106 by "
+                f"{report.form_106_due_on:%Y-%m-%d}.",
+            )
+            return redirect("inventory:stock")
+    return render(
+        request,
+        "inventory/form.html",
+        {
+            "form": form,
+            "heading": f"Report a theft or significant loss: {one.label}",
+            "lead": "21 CFR 1301.76(b): written notice to the local DEA Diversion Field Office "
+            "within 1 business day of discovery, and DEA Form 106 within 45 days, even if the "
+            "drug is later recovered.",
+        },
+    )
+
+
+@login_required
+@require_POST
+def loss_progress(request: StaffRequest, report_id: int) -> HttpResponse:
+    report = get_object_or_404(
+        LossReport.objects.filter(clinic__in=clinics_where(request.user, Perm.INVENTORY_VIEW)),
+        pk=report_id,
+    )
+    today = timezone.localdate()
+    try:
+        services.loss_report_progress(
+            actor=request.user,
+            report=report,
+            notice_sent_on=today if request.POST.get("step") == "notice" else None,
+            form_106_submitted_on=today if request.POST.get("step") == "form106" else None,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("inventory:stock")
