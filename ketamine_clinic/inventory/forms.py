@@ -99,3 +99,14 @@ class LossForm(forms.Form):
     discovered_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     circumstances = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
     signature = SignatureField()
+
+
+class TransferForm(forms.Form):
+    to_clinic = forms.ModelChoiceField(
+        queryset=Clinic.objects.none(), empty_label=None, label="To the site"
+    )
+    signature = SignatureField()
+
+    def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_clinic"].queryset = clinics  # type: ignore[attr-defined]

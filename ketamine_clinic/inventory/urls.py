@@ -14,5 +14,6 @@ urlpatterns = [
     path("log.csv", views.log_csv, name="log"),
     path("containers/<int:container_id>/disposal/", views.disposal, name="disposal"),
     path("containers/<int:container_id>/loss/", views.loss, name="loss"),
+    path("containers/<int:container_id>/transfer/", views.transfer, name="transfer"),
     path("losses/<int:report_id>/progress/", views.loss_progress, name="loss_progress"),
 ]

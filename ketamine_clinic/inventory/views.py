@@ -24,7 +24,15 @@ from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services
-from .forms import DispenseForm, DisposalForm, LossForm, ReceiptForm, ResolveForm, WasteForm
+from .forms import (
+    DispenseForm,
+    DisposalForm,
+    LossForm,
+    ReceiptForm,
+    ResolveForm,
+    TransferForm,
+    WasteForm,
+)
 from .models import Discrepancy, LossReport
 
 
@@ -454,3 +462,33 @@ def loss_progress(request: StaffRequest, report_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("inventory:stock")
+
+
+@login_required
+def transfer(request: StaffRequest, container_id: int) -> HttpResponse:
+    one = get_object_or_404(selectors.containers_for(request.user), pk=container_id)
+    require(request.user, Perm.INVENTORY_RECORD, one.clinic)
+    targets = clinics_where(request.user, Perm.INVENTORY_RECORD).exclude(pk=one.clinic_id)
+    form = TransferForm(request.POST or None, clinics=targets)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.transfer_record(
+                actor=request.user,
+                signature=form.cleaned_data["signature"],
+                container=one,
+                to_clinic=form.cleaned_data["to_clinic"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Transferred: now {moved.label} at {moved.clinic.name}.")
+            return redirect("inventory:container", container_id=moved.pk)
+    return render(
+        request,
+        "inventory/form.html",
+        {
+            "form": form,
+            "heading": f"Transfer {one.label} to another site",
+            "lead": "The whole container moves, with its balance; you need a role at both sites.",
+        },
+    )

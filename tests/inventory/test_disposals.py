@@ -196,3 +196,15 @@ def test_destruction_and_a_theft_through_the_pages(world, stock, login):
     assert "Theft and loss reports" in stock_page
     assert "due 2026-11-23" in stock_page and "due 2027-01-04" in stock_page
     assert services.verify().ok
+
+
+def test_transfer_through_the_page(world, stock, login):
+    Membership.objects.create(staff=world.nurse, clinic=world.clinic2, role="nurse")
+    client = login(world.nurse)
+    page = client.post(
+        f"/inventory/containers/{stock.vial.pk}/transfer/",
+        {"to_clinic": world.clinic2.pk, "signature": PASSWORD},
+    )
+    moved = LedgerEntry.objects.get(kind="transfer_in").container
+    assert page["Location"] == f"/inventory/containers/{moved.pk}/"
+    assert moved.clinic == world.clinic2
