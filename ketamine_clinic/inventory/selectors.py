@@ -65,3 +65,7 @@ def open_discrepancies(actor: StaffMember) -> QuerySet[Discrepancy]:
     return Discrepancy.objects.filter(
         clinic__in=clinics_where(actor, Perm.INVENTORY_VIEW), resolved_at=None
     ).select_related("container", "line__count")
+
+
+def inventory_clinics(actor: StaffMember) -> QuerySet[Clinic]:
+    return clinics_where(actor, Perm.INVENTORY_VIEW)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("count/", views.count, name="count"),
     path("discrepancies/<int:discrepancy_id>/", views.discrepancy, name="discrepancy"),
     path("log.csv", views.log_csv, name="log"),
+    path("reports/", views.report, name="report"),
     path("containers/<int:container_id>/disposal/", views.disposal, name="disposal"),
     path("containers/<int:container_id>/loss/", views.loss, name="loss"),
     path("containers/<int:container_id>/transfer/", views.transfer, name="transfer"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -23,7 +24,7 @@ from ketamine_clinic.clinical.ledger import Overdraw, mg_text
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.web.forms import add_service_errors
 
-from . import selectors, services
+from . import reports, selectors, services
 from .forms import (
     DispenseForm,
     DisposalForm,
@@ -33,7 +34,7 @@ from .forms import (
     TransferForm,
     WasteForm,
 )
-from .models import Discrepancy, LossReport
+from .models import Discrepancy, LossReport, Product
 
 
 @login_required
@@ -492,3 +493,71 @@ def transfer(request: StaffRequest, container_id: int) -> HttpResponse:
             "lead": "The whole container moves, with its balance; you need a role at both sites.",
         },
     )
+
+
+@login_required
+def report(request: StaffRequest) -> HttpResponse:
+    """One report, on screen, as CSV or as PDF; every export is audited."""
+    require(request.user, Perm.INVENTORY_VIEW)
+    name = request.GET.get("report", "record")
+    if name not in reports.REPORTS:
+        name = "record"
+    since = _date(request.GET.get("since"))
+    until = _date(request.GET.get("until"))
+    product = request.GET.get("product", "")
+    built = reports.build(
+        name,
+        request.user,
+        since=since,
+        until=until,
+        product_id=int(product) if product.isdigit() else None,
+    )
+    output = request.GET.get("format", "screen")
+    if output in ("csv", "pdf"):
+        record(
+            actor=request.user,
+            action=Action.LEDGER_REPORT,
+            detail={
+                "report": name,
+                "format": output,
+                "rows": len(built.rows),
+                "since": str(since or ""),
+                "until": str(until or ""),
+            },
+        )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    if output == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(built.columns)
+        writer.writerows(built.rows)
+        return response
+    context = {
+        "report": built,
+        "reports": reports.REPORTS,
+        "name": name,
+        "query": request.GET.urlencode(),
+        "products": Product.objects.filter(
+            organization__clinics__in=clinics_where(request.user, Perm.INVENTORY_VIEW)
+        ).distinct(),
+        "generated": timezone.now(),
+        "by": request.user.display_name,
+    }
+    if output == "pdf":
+        from weasyprint import HTML
+
+        html = render(request, "inventory/report_pdf.html", context).content.decode()
+        response = HttpResponse(
+            bytes(HTML(string=html).write_pdf()), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.pdf"'
+        return response
+    return render(request, "inventory/report.html", context)
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None

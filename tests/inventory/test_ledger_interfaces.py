@@ -231,3 +231,61 @@ def test_pages_draw_a_dose_and_the_csv_record_matches_to_the_milligram(world, st
 
 def test_front_desk_sees_no_controlled_substances(world, stock, login):
     assert login(world.frontdesk).get("/inventory/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "name", ["record", "dispensing", "waste", "on_hand", "discrepancies", "inventory"]
+)
+def test_every_report_on_screen_csv_and_pdf(world, stock, login, name):
+    dose = services.dispense_record(
+        actor=world.nurse,
+        signature=PASSWORD,
+        container=stock.vial,
+        quantity_mg="42",
+        administered_mg="41.2",
+        patient=world.patient1,
+    )
+    services.waste_record(
+        actor=world.nurse,
+        signature=PASSWORD,
+        dispense=dose,
+        quantity_mg="0.8",
+        witness=world.prescriber,
+        witness_signature=PASSWORD,
+    )
+    services.count_record(
+        actor=world.nurse,
+        signature=PASSWORD,
+        clinic=world.clinic1,
+        kind="biennial",
+        business_hours="open",
+        counted={stock.vial.pk: "950"},
+    )
+    client = login(world.auditor)
+    screen = client.get("/inventory/reports/", {"report": name})
+    assert screen.status_code == 200
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    "/inventory/reports/", {"report": name, "format": "csv"}
+                ).content.decode()
+            )
+        )
+    )
+    expected = {
+        "record": [["1", "Receipt"], ["2", "Drawn for a patient"], ["3", "Waste"]],
+        "dispensing": [["2", "42", "41.2", "958"]],
+        "waste": [["3", "0.8", "Prescriber Tester"]],
+        "on_hand": [["V-0001", "958"]],
+        "discrepancies": [["V-0001", "950", "958", "-8", "open"]],
+        "inventory": [["V-0001", "950", "958"]],
+    }[name]
+    flat = [" ".join(r) for r in rows[1:]]
+    assert len(flat) == len(expected)
+    for line, words in zip(flat, expected, strict=True):
+        for word in words:
+            assert word in line, (word, line)
+    pdf = client.get("/inventory/reports/", {"report": name, "format": "pdf"})
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
