@@ -32,6 +32,11 @@ class Clinic(models.Model):
         default=False,
         help_text="The clinic's protocol lets two prescribers override a contraindication.",
     )
+    count_every_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="How often the controlled-substance stock is counted (a clinic policy: e.g. "
+        "8 for each shift, 24 daily, 168 weekly).",
+    )
     crisis_resources = models.TextField(
         max_length=1000,
         blank=True,

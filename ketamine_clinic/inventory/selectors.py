@@ -69,3 +69,16 @@ def open_discrepancies(actor: StaffMember) -> QuerySet[Discrepancy]:
 
 def inventory_clinics(actor: StaffMember) -> QuerySet[Clinic]:
     return clinics_where(actor, Perm.INVENTORY_VIEW)
+
+
+def count_due(clinic: Clinic) -> tuple[object | None, object]:
+    """The last count of a clinic and when the next one is due (its policy, every N hours)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import InventoryCount
+
+    last = InventoryCount.objects.filter(clinic=clinic).order_by("-counted_at").first()
+    start = last.counted_at if last else timezone.now()
+    return last, start + timedelta(hours=clinic.count_every_hours)

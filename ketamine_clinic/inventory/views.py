@@ -42,6 +42,7 @@ def stock(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_VIEW)
     clinics = list(clinics_where(request.user, Perm.INVENTORY_VIEW))
     checks = {c.name: services.verify(c) for c in clinics}
+    counts = {c.name: selectors.count_due(c) for c in clinics}
     return render(
         request,
         "inventory/stock.html",
@@ -56,6 +57,8 @@ def stock(request: StaffRequest) -> HttpResponse:
             "can_adjust": can(request.user, Perm.INVENTORY_ADJUST),
             "recent": selectors.entries_for(request.user).order_by("-occurred_at")[:15],
             "checks": checks,
+            "counts": counts,
+            "now": timezone.now(),
             "can_record": can(request.user, Perm.INVENTORY_RECORD),
             "today": timezone.localdate(),
         },
@@ -193,10 +196,13 @@ def container(request: StaffRequest, container_id: int) -> HttpResponse:
 @login_required
 def count(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_RECORD)
+    clinics = clinics_where(request.user, Perm.INVENTORY_RECORD)
+    chosen = request.GET.get("clinic") or request.POST.get("clinic") or ""
+    clinic = (clinics.filter(pk=int(chosen)).first() if chosen.isdigit() else None) or (
+        clinics.first()
+    )
     containers = list(
-        selectors.containers_for(request.user)
-        .filter(clinic__in=clinics_where(request.user, Perm.INVENTORY_RECORD))
-        .order_by("clinic__name", "label")
+        selectors.containers_for(request.user).filter(clinic=clinic).order_by("label")
     )
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -208,7 +214,6 @@ def count(request: StaffRequest) -> HttpResponse:
                     counted[c.pk] = Decimal(raw)
                 except InvalidOperation:
                     errors.setdefault(f"counted.{c.pk}", []).append("Give a number of mg.")
-        clinic = containers[0].clinic if containers else None
         if clinic is not None and not errors:
             try:
                 done = services.count_record(
@@ -229,7 +234,11 @@ def count(request: StaffRequest) -> HttpResponse:
                     f"{'y' if opened == 1 else 'ies'}.",
                 )
                 return redirect("inventory:stock")
-    return render(request, "inventory/count.html", {"containers": containers, "errors": errors})
+    return render(
+        request,
+        "inventory/count.html",
+        {"containers": containers, "errors": errors, "clinic": clinic, "clinics": clinics},
+    )
 
 
 @login_required

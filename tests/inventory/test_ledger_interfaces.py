@@ -289,3 +289,23 @@ def test_every_report_on_screen_csv_and_pdf(world, stock, login, name):
     pdf = client.get("/inventory/reports/", {"report": name, "format": "pdf"})
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
+
+
+def test_the_stock_page_says_when_the_next_count_is_due(world, stock, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    world.clinic1.count_every_hours = 8
+    world.clinic1.save()
+    count = services.count_record(
+        actor=world.nurse,
+        signature=PASSWORD,
+        clinic=world.clinic1,
+        kind="scheduled",
+        business_hours="close",
+        counted={stock.vial.pk: "1000"},
+    )
+    due = count.counted_at + timedelta(hours=8)
+    body = login(world.nurse).get("/inventory/").content.decode()
+    assert f"Next count due by {timezone.localtime(due):%Y-%m-%d %H:%M} UTC" in body

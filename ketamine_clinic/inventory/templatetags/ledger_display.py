@@ -21,3 +21,8 @@ def mg(value: Decimal | None) -> str:
 def unaccounted(dose: LedgerEntry) -> Decimal:
     """The part of a drawn dose neither given nor recorded as waste."""
     return dose.quantity_mg - (dose.administered_mg or 0) - wasted_so_far(dose)
+
+
+@register.filter
+def get_count(counts: dict[str, object], clinic: str) -> object:
+    return counts.get(clinic)
