@@ -64,8 +64,9 @@ class LedgerError(ValueError):
         self.message = message
 
 
-def mg_text(quantity: Decimal) -> str:
+def mg_text(quantity: Decimal | int) -> str:
     """A quantity as a person writes it: 3.800 → "3.8", 10.000 → "10"."""
+    quantity = Decimal(str(quantity))
     text = format(quantity.normalize(), "f")
     return text
 

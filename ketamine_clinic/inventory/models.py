@@ -8,6 +8,7 @@ date and who gave it, and every other disposal with date, manner and quantity.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -31,6 +32,14 @@ class Product(models.Model):
     quantity_decimals = models.PositiveSmallIntegerField(
         default=1, help_text="Places after the point a quantity may have (1: steps of 0.1 mg)"
     )
+    unit_mg = models.DecimalField(
+        max_digits=8,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="For products used whole (an esketamine device holds 28 mg): quantities are "
+        "multiples of this.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -39,8 +48,24 @@ class Product(models.Model):
         return f"{self.name} {self.form} (NDC {self.ndc})"
 
     @property
-    def mg_per_ml(self) -> Any:
-        return self.mg_per_container / self.ml_per_container if self.ml_per_container else None
+    def mg_per_ml(self) -> Decimal | None:
+        if not self.ml_per_container:
+            return None
+        return Decimal(str(self.mg_per_container)) / Decimal(str(self.ml_per_container))
+
+    def describe(self, mg: Any) -> str:
+        """A quantity in the product's own terms: "958 mg (9.58 mL)" or "56 mg (2 devices)"."""
+        from ketamine_clinic.clinical.ledger import mg_text
+
+        mg = Decimal(str(mg))
+        text = f"{mg_text(mg)} mg"
+        per_ml = self.mg_per_ml
+        if per_ml:
+            return f"{text} ({mg_text((mg / per_ml).quantize(Decimal('0.01')))} mL)"
+        if self.unit_mg:
+            unit = Decimal(str(self.unit_mg))
+            return f"{text} ({mg_text(mg / unit)} × {mg_text(unit)} mg)"
+        return text
 
 
 class Supplier(models.Model):

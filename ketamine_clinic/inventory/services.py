@@ -69,9 +69,13 @@ def _when(occurred_at: datetime | None) -> datetime:
 
 def _quantity(product: Product, value: Decimal | str | int, field: str = "quantity_mg") -> Decimal:
     try:
-        return ledger.check_quantity(value, decimals=product.quantity_decimals, field=field)
+        quantity = ledger.check_quantity(value, decimals=product.quantity_decimals, field=field)
     except ledger.LedgerError as error:
         raise ValidationError({error.field: error.message}) from error
+    if product.unit_mg and quantity % product.unit_mg:
+        whole = ledger.mg_text(product.unit_mg)
+        raise ValidationError({field: f"This product is used whole: a multiple of {whole} mg."})
+    return quantity
 
 
 def _append(

@@ -44,6 +44,7 @@ def seed(
         mg_per_container=56,
         ml_per_container=None,
         quantity_decimals=0,
+        unit_mg=28,
     )
     supplier = Supplier.objects.create(
         organization=org,

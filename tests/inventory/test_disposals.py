@@ -208,3 +208,44 @@ def test_transfer_through_the_page(world, stock, login):
     moved = LedgerEntry.objects.get(kind="transfer_in").container
     assert page["Location"] == f"/inventory/containers/{moved.pk}/"
     assert moved.clinic == world.clinic2
+
+
+def test_a_product_used_whole_takes_only_whole_devices(world):
+    from ketamine_clinic.inventory.models import Product, Supplier
+
+    from .conftest import receive
+
+    kit = Product.objects.create(
+        organization=world.org,
+        name="Esketamine nasal spray",
+        ndc="50458-028-02",
+        form="56 mg kit",
+        mg_per_container=56,
+        quantity_decimals=0,
+        unit_mg=28,
+    )
+    supplier = Supplier.objects.create(
+        organization=world.org, name="S", address="A", dea_number="RS0000000"
+    )
+    container = receive(world, kit, supplier, prefix="S-").containers[0]
+    with pytest.raises(ValidationError, match="multiple of 28 mg"):
+        services.dispense_record(
+            actor=world.nurse,
+            signature=PASSWORD,
+            container=container,
+            quantity_mg="14",
+            patient=world.patient1,
+        )
+    entry = services.dispense_record(
+        actor=world.nurse,
+        signature=PASSWORD,
+        container=container,
+        quantity_mg="56",
+        patient=world.patient1,
+    )
+    assert entry.balance_after_mg == 0
+    assert kit.describe(Decimal(56)) == "56 mg (2 × 28 mg)"
+
+
+def test_vials_are_described_in_ml_too(world, stock):
+    assert stock.product.describe(Decimal("958")) == "958 mg (9.58 mL)"

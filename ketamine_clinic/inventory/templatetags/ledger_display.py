@@ -26,3 +26,8 @@ def unaccounted(dose: LedgerEntry) -> Decimal:
 @register.filter
 def get_count(counts: dict[str, object], clinic: str) -> object:
     return counts.get(clinic)
+
+
+@register.filter
+def describe(product: object, mg: Decimal) -> str:
+    return product.describe(mg)  # type: ignore[attr-defined,no-any-return]
