@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where, require
-from ketamine_clinic.accounts.http import StaffRequest
+from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
@@ -197,10 +197,7 @@ def container(request: StaffRequest, container_id: int) -> HttpResponse:
 def count(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_RECORD)
     clinics = clinics_where(request.user, Perm.INVENTORY_RECORD)
-    chosen = request.GET.get("clinic") or request.POST.get("clinic") or ""
-    clinic = (clinics.filter(pk=int(chosen)).first() if chosen.isdigit() else None) or (
-        clinics.first()
-    )
+    clinic = chosen_clinic(request, Perm.INVENTORY_RECORD)
     containers = list(
         selectors.containers_for(request.user).filter(clinic=clinic).order_by("label")
     )

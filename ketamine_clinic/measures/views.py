@@ -18,8 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where, require
-from ketamine_clinic.accounts.http import StaffRequest
-from ketamine_clinic.accounts.models import Clinic
+from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
 from ketamine_clinic.patients import selectors as patient_selectors
@@ -240,25 +239,13 @@ def alert_detail(request: StaffRequest, alert_id: int) -> HttpResponse:
     )
 
 
-def _managed_clinic(request: StaffRequest) -> Clinic:
-    """The clinic (?clinic= or the form's) whose settings the page shows; the first by default."""
-    require(request.user, Perm.SCHEDULE_MANAGE)
-    clinics = clinics_where(request.user, Perm.SCHEDULE_MANAGE)
-    chosen = request.GET.get("clinic") or request.POST.get("clinic") or ""
-    clinic = clinics.filter(pk=int(chosen)).first() if chosen.isdigit() else None
-    clinic = clinic or clinics.first()
-    if clinic is None:
-        raise Http404("No clinic to manage.")
-    return clinic
-
-
 @login_required
 def licensed_texts_edit(request: StaffRequest, instrument_id: str) -> HttpResponse:
     require(request.user, Perm.SCHEDULE_MANAGE)
     instrument = INSTRUMENTS.get(instrument_id)
     if instrument is None or instrument.text_shipped:
         raise Http404("No such copyrighted questionnaire.")
-    clinic = _managed_clinic(request)
+    clinic = chosen_clinic(request, Perm.SCHEDULE_MANAGE)
     current = selectors.licensed_texts(clinic.pk, instrument.id)
     row = LicensedItemTexts.objects.filter(clinic=clinic, instrument_id=instrument.id).first()
     initial: dict[str, object] = {f"item_{n}": t for n, t in current.items()}
@@ -289,7 +276,7 @@ def licensed_texts_edit(request: StaffRequest, instrument_id: str) -> HttpRespon
 def measure_settings(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.SCHEDULE_MANAGE)
     clinics = clinics_where(request.user, Perm.SCHEDULE_MANAGE)
-    clinic = _managed_clinic(request)
+    clinic = chosen_clinic(request, Perm.SCHEDULE_MANAGE)
     schedule_form = ScheduleForm(request.POST if "trigger" in request.POST else None)
     crisis_form = CrisisResourcesForm(
         request.POST if "crisis_resources" in request.POST else None,

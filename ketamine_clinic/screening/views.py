@@ -15,8 +15,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where, require
-from ketamine_clinic.accounts.http import StaffRequest
-from ketamine_clinic.accounts.models import Clinic
+from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.context import client_ip
@@ -276,20 +275,9 @@ def consent_pdf(request: StaffRequest, consent_id: int) -> HttpResponse:
     )
 
 
-def _managed_clinic(request: StaffRequest) -> Clinic:
-    require(request.user, Perm.RULES_MANAGE)
-    clinics = clinics_where(request.user, Perm.RULES_MANAGE)
-    chosen = request.GET.get("clinic") or request.POST.get("clinic") or ""
-    clinic = clinics.filter(pk=int(chosen)).first() if chosen.isdigit() else None
-    clinic = clinic or clinics.first()
-    if clinic is None:
-        raise Http404("No clinic to manage.")
-    return clinic
-
-
 @login_required
 def rules(request: StaffRequest) -> HttpResponse:
-    clinic = _managed_clinic(request)
+    clinic = chosen_clinic(request, Perm.RULES_MANAGE)
     latest = ClinicRuleSet.objects.filter(clinic=clinic).first()
     errors: list[str] = []
     thresholds_text = json.dumps(latest.thresholds if latest else {}, indent=2)
@@ -335,7 +323,7 @@ def rules(request: StaffRequest) -> HttpResponse:
 @login_required
 @require_POST
 def consent_template_new(request: StaffRequest) -> HttpResponse:
-    clinic = _managed_clinic(request)
+    clinic = chosen_clinic(request, Perm.RULES_MANAGE)
     form = ConsentTemplateForm(request.POST)
     if form.is_valid():
         try:
