@@ -56,6 +56,7 @@ class Action(StrEnum):
     LEDGER_COUNT = "ledger.count"
     LEDGER_ADJUSTMENT = "ledger.adjustment"
     LEDGER_REPORT = "ledger.report"
+    LEDGER_VIEW = "ledger.view"
     LEDGER_DISPOSAL = "ledger.disposal"
     LEDGER_LOSS = "ledger.loss"
     AUDIT_SEARCH = "audit.search"

@@ -41,6 +41,7 @@ from .models import Discrepancy, LossReport, Product
 def stock(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_VIEW)
     clinics = list(clinics_where(request.user, Perm.INVENTORY_VIEW))
+    record(actor=request.user, action=Action.LEDGER_VIEW, detail={"page": "stock"})
     checks = {c.name: services.verify(c) for c in clinics}
     counts = {c.name: selectors.count_due(c) for c in clinics}
     return render(
@@ -178,6 +179,7 @@ def waste(request: StaffRequest, entry_id: int) -> HttpResponse:
 @login_required
 def container(request: StaffRequest, container_id: int) -> HttpResponse:
     one = get_object_or_404(selectors.containers_for(request.user), pk=container_id)
+    record(actor=request.user, action=Action.LEDGER_VIEW, clinic=one.clinic, obj=one)
     return render(
         request,
         "inventory/container.html",
@@ -519,7 +521,7 @@ def report(request: StaffRequest) -> HttpResponse:
         product_id=int(product) if product.isdigit() else None,
     )
     output = request.GET.get("format", "screen")
-    if output in ("csv", "pdf"):
+    if output in ("screen", "csv", "pdf"):
         record(
             actor=request.user,
             action=Action.LEDGER_REPORT,

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
 from ketamine_clinic.patients import selectors as patient_selectors
 from ketamine_clinic.patients.views import chart_context
@@ -208,6 +210,7 @@ def worklist(request: StaffRequest) -> HttpResponse:
 @login_required
 def alert_detail(request: StaffRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(selectors.safety_alerts(request.user), pk=alert_id)
+    record(actor=request.user, action=Action.CHART_VIEW, patient=alert.patient, obj=alert)
     can_ack = can(request.user, Perm.ALERT_ACKNOWLEDGE, alert.clinic)
     form = AcknowledgeForm(request.POST or None)
     if request.method == "POST":

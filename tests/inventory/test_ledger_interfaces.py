@@ -309,3 +309,17 @@ def test_the_stock_page_says_when_the_next_count_is_due(world, stock, login):
     due = count.counted_at + timedelta(hours=8)
     body = login(world.nurse).get("/inventory/").content.decode()
     assert f"Next count due by {timezone.localtime(due):%Y-%m-%d %H:%M} UTC" in body
+
+
+def test_reading_the_ledger_is_audited(world, stock, login):
+    from ketamine_clinic.audit.models import AuditEvent
+
+    client = login(world.auditor)
+    client.get("/inventory/")
+    client.get(f"/inventory/containers/{stock.vial.pk}/")
+    client.get("/inventory/reports/", {"report": "dispensing"})
+    views = AuditEvent.objects.filter(actor=world.auditor, action="ledger.view")
+    assert views.count() == 2
+    assert views.filter(object_id=str(stock.vial.pk)).exists()
+    report = AuditEvent.objects.get(actor=world.auditor, action="ledger.report")
+    assert report.detail["report"] == "dispensing" and report.detail["format"] == "screen"
