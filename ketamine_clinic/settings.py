@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.measures",
     "ketamine_clinic.screening",
     "ketamine_clinic.inventory",
+    "ketamine_clinic.pk",
     "ketamine_clinic.web",
 ]
 

@@ -1,0 +1,78 @@
+"""POST /api/v1/pk/simulate: the `pk` command's prediction over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import ConfigDict
+
+from ketamine_clinic.clinical.pharmacokinetics.prediction import (
+    PredictionError,
+    PredictionRequest,
+    predict,
+)
+
+router = Router(tags=["pharmacokinetics"])
+
+
+class SimulateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    drug: str = "ketamine"
+    route: str = "iv"
+    model: str = "clements"
+    weight_kg: float
+    dose_mg_per_kg: float
+    infusion_min: float = 40
+    at_min: list[float]
+    population: int = 0
+    seed: int = 0
+    variability: str = "otto2021"
+
+
+class SimulateOut(Schema):
+    model: str
+    times_min: list[float]
+    concentration_ng_per_ml: list[float]
+    cmax_ng_per_ml: float
+    tmax_min: float
+    auc_ng_h_per_ml: float
+    time_above_threshold_min: float
+    time_until_below_threshold_min: float
+    threshold_ng_per_ml: float
+    p05: list[float] | None = None
+    p95: list[float] | None = None
+    population: int | None = None
+    seed: int | None = None
+    variability: str | None = None
+    statistic: str | None = None
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[dict[str, str]] = []
+
+
+@router.post("/pk/simulate", response={200: SimulateOut, 422: ErrorOut})
+def simulate(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
+    """Predicted plasma concentrations (ng/mL) for a dose; time 0 is the start of dosing."""
+    try:
+        return predict(
+            PredictionRequest(
+                drug=payload.drug,
+                route=payload.route,
+                model=payload.model,
+                weight_kg=payload.weight_kg,
+                dose_mg_per_kg=payload.dose_mg_per_kg,
+                infusion_min=payload.infusion_min,
+                times_min=payload.at_min,
+                population=payload.population,
+                seed=payload.seed,
+                variability=payload.variability,
+            )
+        )
+    except PredictionError as error:
+        field = "at_min" if error.field == "times_min" else error.field
+        raise ValidationError({field: error.message}) from None

@@ -1,0 +1,123 @@
+"""The PK explorer: predicted concentration curves for up to three regimens, side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from ketamine_clinic.accounts.access import require
+from ketamine_clinic.accounts.http import StaffRequest
+from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.clinical.pharmacokinetics.prediction import (
+    PredictionError,
+    PredictionRequest,
+    predict,
+)
+from ketamine_clinic.patients.selectors import chart_summary, patient_for
+
+from .charts import Curve, concentration_chart
+
+# Curves on a 5-minute grid over 6 hours; the metrics use the core's own fine grid.
+GRID_MIN = [float(t) for t in range(0, 361, 5)]
+
+
+class ExplorerForm(forms.Form):
+    route = forms.ChoiceField(choices=[("iv", "IV infusion"), ("im", "IM injection")])
+    model = forms.ChoiceField(
+        choices=[("clements", "Clements & Nimmo (default)"), ("domino", "Domino 3-compartment")],
+        help_text="IV disposition set",
+    )
+    weight_kg = forms.DecimalField(max_digits=5, decimal_places=1, label="Weight (kg)")
+    dose_1 = forms.DecimalField(max_digits=5, decimal_places=3, label="Regimen 1: mg/kg")
+    minutes_1 = forms.DecimalField(max_digits=5, decimal_places=1, label="over (min)")
+    dose_2 = forms.DecimalField(
+        max_digits=5, decimal_places=3, label="Regimen 2: mg/kg", required=False
+    )
+    minutes_2 = forms.DecimalField(
+        max_digits=5, decimal_places=1, label="over (min)", required=False
+    )
+    population = forms.IntegerField(
+        min_value=0, max_value=2000, initial=300, label="Virtual patients (0: typical patient only)"
+    )
+
+
+@login_required
+def explorer(request: StaffRequest) -> HttpResponse:
+    require(request.user, Perm.CHART_VIEW)
+    patient = None
+    initial: dict[str, Any] = {
+        "route": "iv",
+        "model": "clements",
+        "dose_1": "0.5",
+        "minutes_1": "40",
+        "dose_2": "0.75",
+        "minutes_2": "40",
+        "population": 300,
+        "weight_kg": "70",
+    }
+    if request.GET.get("patient", "").isdigit():
+        patient = patient_for(request.user, int(request.GET["patient"]))
+        summary = chart_summary(patient, request.user)
+        if summary.latest_weight:
+            initial["weight_kg"] = summary.latest_weight.weight_kg
+    form = ExplorerForm(request.GET if "dose_1" in request.GET else None, initial=initial)
+    results, chart, problems = [], None, []
+    data = (
+        form.cleaned_data
+        if form.is_bound and form.is_valid()
+        else (None if form.is_bound else {k: initial[k] for k in initial})
+    )
+    if data:
+        curves = []
+        for n in (1, 2):
+            dose = data.get(f"dose_{n}")
+            if dose in (None, ""):
+                continue
+            try:
+                result = predict(
+                    PredictionRequest(
+                        route=str(data["route"]),
+                        model=str(data["model"]),
+                        weight_kg=data["weight_kg"],
+                        dose_mg_per_kg=dose,
+                        infusion_min=data.get(f"minutes_{n}") or 0,
+                        times_min=GRID_MIN,
+                        population=int(data["population"] or 0),
+                        seed=20261126,
+                    )
+                )
+            except PredictionError as error:
+                problems.append(f"Regimen {n}: {error.message}")
+                continue
+            label = f"{dose} mg/kg" + (
+                f" over {data.get(f'minutes_{n}')} min" if data["route"] == "iv" else " IM"
+            )
+            results.append({"label": label, **result})
+            curves.append(
+                Curve(
+                    label,
+                    result["times_min"],
+                    result["concentration_ng_per_ml"],
+                    result.get("p05"),
+                    result.get("p95"),
+                )
+            )
+        if curves:
+            chart = concentration_chart(curves)
+    return render(
+        request,
+        "pk/explorer.html",
+        {
+            "form": form,
+            "patient": patient,
+            "results": results,
+            "chart": chart,
+            "problems": problems,
+            "today": timezone.localdate(),
+        },
+    )

@@ -1,0 +1,83 @@
+"""The PK explorer page and POST /api/v1/pk/simulate."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+
+def test_api_simulate_matches_the_command(world, client, token_for, capsys):
+    from django.core.management import call_command
+
+    body = {
+        "route": "iv",
+        "weight_kg": 70,
+        "dose_mg_per_kg": 0.5,
+        "infusion_min": 40,
+        "at_min": [40, 80, 110, 230],
+    }
+    response = client.post(
+        "/api/v1/pk/simulate", body, content_type="application/json", **token_for(world.nurse)
+    )
+    assert response.status_code == 200
+    api = response.json()
+    call_command(
+        "pk",
+        "--weight-kg",
+        "70",
+        "--dose-mg-per-kg",
+        "0.5",
+        "--infusion-min",
+        "40",
+        "--at-min",
+        "40,80,110,230",
+        "--json",
+    )
+    cli = json.loads(capsys.readouterr().out)
+    assert api["concentration_ng_per_ml"] == cli["concentration_ng_per_ml"]
+    assert api["concentration_ng_per_ml"][0] == pytest.approx(177.3, abs=0.5)
+    assert api["threshold_ng_per_ml"] == 100
+    assert api["time_above_threshold_min"] == pytest.approx(50.6, abs=0.5)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"weight_kg": 400}, "weight_kg"),
+        ({"dose_mg_per_kg": 6}, "dose_mg_per_kg"),
+        ({"at_min": [80, 40]}, "at_min"),
+        ({"route": "intranasal", "drug": "esketamine"}, "route"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_api_bad_input_names_the_field(world, client, token_for, change, field):
+    body = {"weight_kg": 70, "dose_mg_per_kg": 0.5, "at_min": [40], **change}
+    response = client.post(
+        "/api/v1/pk/simulate", body, content_type="application/json", **token_for(world.nurse)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_the_explorer_prefills_the_patients_weight_and_compares_two_regimens(world, login):
+    client = login(world.prescriber)
+    page = client.get("/pk/", {"patient": world.patient1.pk}).content.decode()
+    assert 'value="82.4"' in page  # the latest weight on the chart
+    assert 'src="data:image/svg+xml;base64,' in page
+    rows = re.findall(r"<tr><td>(0\.[0-9]+ mg/kg over 40 min)</td>", page)
+    assert rows == ["0.5 mg/kg over 40 min", "0.75 mg/kg over 40 min"]
+    assert client.get("/pk/", {"patient": world.patient2.pk}).status_code == 404
+    bad = client.get(
+        "/pk/",
+        {
+            "weight_kg": "82",
+            "route": "iv",
+            "model": "clements",
+            "dose_1": "9",
+            "minutes_1": "40",
+            "population": "0",
+        },
+    )
+    assert "Regimen 1: an IV dose above 5.0 mg/kg." in bad.content.decode()
