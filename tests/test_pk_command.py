@@ -95,10 +95,60 @@ def test_bad_input_exits_2(args: list[str], field: str) -> None:
     assert field in str(caught.value)
 
 
-def test_esketamine_intranasal_not_available_yet() -> None:
+ESKETAMINE = ["--drug", "esketamine", "--route", "intranasal"]
+
+
+def test_esketamine_intranasal_56_mg() -> None:
+    result = pk_json(*ESKETAMINE, "--dose-mg", "56", "--at-min", "0,15,30,45,60,120,240,720,1440")
+    assert result["model"] == "perez-ruixo2021"
+    assert result["devices"] == 2
+    assert result["device_times_min"] == [0, 5]  # the 2nd device 5 min after the 1st
+    conc = result["concentration_ng_per_ml"]
+    assert conc[0] == 0
+    assert 20 <= result["tmax_min"] - 5 <= 40  # PK ref §3.2: 20–40 min after the last spray
+    assert max(conc) <= result["cmax_ng_per_ml"]
+    assert conc[-3:] == sorted(conc[-3:], reverse=True)
+    assert len(result["noresketamine_ng_per_ml"]) == 9
+
+
+def test_esketamine_covariates_raise_exposure() -> None:
+    args = [*ESKETAMINE, "--dose-mg", "84", "--at-min", "60"]
+    base = pk_json(*args)
+    older = pk_json(*args, "--age-years", "75")
+    asian = pk_json(*args, "--asian")
+    assert older["auc_ng_h_per_ml"] > base["auc_ng_h_per_ml"]
+    assert asian["auc_ng_h_per_ml"] > base["auc_ng_h_per_ml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--dose-mg", "70"], "--dose-mg"),
+        (["--dose-mg", "112"], "--dose-mg"),
+        (["--dose-mg", "-28"], "--dose-mg"),
+        ([], "--dose-mg"),
+        (["--dose-mg", "56", "--dose-mg-per-kg", "0.5"], "--dose-mg-per-kg"),
+        (["--dose-mg", "56", "--age-years", "90"], "--age-years"),
+    ],
+)
+def test_bad_esketamine_dose_exits_2(args: list[str], field: str) -> None:
     with pytest.raises(CommandError) as caught:
-        call_command(
-            "pk", "--drug", "esketamine", "--route", "intranasal", *STANDARD, "--at-min", "40"
-        )
+        call_command("pk", *ESKETAMINE, *args, "--at-min", "30")
     assert caught.value.returncode == 2
-    assert "not available yet" in str(caught.value)
+    assert field in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--dose-mg-per-kg", "0.5"], "--weight-kg"),
+        (["--weight-kg", "70"], "--dose-mg-per-kg"),
+        ([*STANDARD, "--dose-mg", "28"], "--dose-mg"),
+        ([*STANDARD, "--asian"], "--asian"),
+    ],
+)
+def test_ketamine_still_needs_weight_and_dose_per_kg(args: list[str], field: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        call_command("pk", *args, "--at-min", "40")
+    assert caught.value.returncode == 2
+    assert field in str(caught.value)

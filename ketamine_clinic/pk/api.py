@@ -23,8 +23,11 @@ class SimulateIn(Schema):
     drug: str = "ketamine"
     route: str = "iv"
     model: str = "clements"
-    weight_kg: float
-    dose_mg_per_kg: float
+    weight_kg: float | None = None  # required for ketamine (checked by `predict`)
+    dose_mg_per_kg: float | None = None  # required for ketamine (checked by `predict`)
+    dose_mg: float | None = None  # intranasal esketamine: 28, 56 or 84
+    age_years: float | None = None  # esketamine covariate
+    asian: bool = False  # esketamine covariate
     infusion_min: float = 40
     at_min: list[float]
     population: int = 0
@@ -48,6 +51,10 @@ class SimulateOut(Schema):
     seed: int | None = None
     variability: str | None = None
     statistic: str | None = None
+    noresketamine_ng_per_ml: list[float] | None = None
+    dose_mg: float | None = None
+    devices: int | None = None
+    device_times_min: list[float] | None = None
 
 
 class ErrorOut(Schema):
@@ -71,6 +78,9 @@ def simulate(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
                 population=payload.population,
                 seed=payload.seed,
                 variability=payload.variability,
+                dose_mg=payload.dose_mg,
+                age_years=payload.age_years,
+                asian=payload.asian,
             )
         )
     except PredictionError as error:

@@ -48,7 +48,9 @@ def test_api_simulate_matches_the_command(world, client, token_for, capsys):
         ({"weight_kg": 400}, "weight_kg"),
         ({"dose_mg_per_kg": 6}, "dose_mg_per_kg"),
         ({"at_min": [80, 40]}, "at_min"),
-        ({"route": "intranasal", "drug": "esketamine"}, "route"),
+        ({"route": "intranasal", "drug": "esketamine"}, "dose_mg_per_kg"),
+        ({"route": "intranasal", "drug": "aspirin"}, "route"),
+        ({"dose_mg_per_kg": None}, "dose_mg_per_kg"),
         ({"colour": "blue"}, "colour"),
     ],
 )
@@ -59,6 +61,44 @@ def test_api_bad_input_names_the_field(world, client, token_for, change, field):
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
+
+
+def test_api_esketamine_intranasal_matches_the_command(world, client, token_for, capsys):
+    from django.core.management import call_command
+
+    body = {"drug": "esketamine", "route": "intranasal", "dose_mg": 56, "at_min": [0, 30, 60]}
+    response = client.post(
+        "/api/v1/pk/simulate", body, content_type="application/json", **token_for(world.nurse)
+    )
+    assert response.status_code == 200
+    api = response.json()
+    call_command(
+        "pk",
+        "--drug",
+        "esketamine",
+        "--route",
+        "intranasal",
+        "--dose-mg",
+        "56",
+        "--at-min",
+        "0,30,60",
+        "--json",
+    )
+    cli = json.loads(capsys.readouterr().out)
+    assert api["concentration_ng_per_ml"] == cli["concentration_ng_per_ml"]
+    assert api["noresketamine_ng_per_ml"] == cli["noresketamine_ng_per_ml"]
+    assert api["devices"] == 2
+    assert api["device_times_min"] == [0, 5]
+
+
+@pytest.mark.parametrize("dose_mg", [70, 112])
+def test_api_esketamine_bad_dose_names_the_field(world, client, token_for, dose_mg):
+    body = {"drug": "esketamine", "route": "intranasal", "dose_mg": dose_mg, "at_min": [30]}
+    response = client.post(
+        "/api/v1/pk/simulate", body, content_type="application/json", **token_for(world.nurse)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "dose_mg"
 
 
 def test_the_explorer_prefills_the_patients_weight_and_compares_two_regimens(world, login):

@@ -11,16 +11,17 @@ import numpy as np
 
 from ketamine_clinic.clinical.anthropometrics import MeasurementError, check_weight_kg
 
+from . import esketamine as esk
 from .metrics import exposure
 from .models import CENTRAL, IM_KETAMINE, IV_MODELS, im_depot, im_system, iv_system
 from .population import VARIABILITY, percentiles, population_system
-from .solver import Bolus, Dose, Infusion, LinearSystem, simulate
+from .solver import Bolus, Dose, Infusion, LinearSystem, simulate, simulate_amounts
 
 # The issue's upper limit for an IV dose (sub-anaesthetic to anaesthetic range, issue #6).
 IV_MAX_DOSE_MG_PER_KG = 5.0
 MAX_POPULATION = 100_000
-AVAILABLE = {("ketamine", "iv"), ("ketamine", "im")}
-NOT_YET = {("esketamine", "intranasal")}
+AVAILABLE = {("ketamine", "iv"), ("ketamine", "im"), ("esketamine", "intranasal")}
+NOT_YET: set[tuple[str, str]] = set()
 
 
 class PredictionError(ValueError):
@@ -34,9 +35,9 @@ class PredictionError(ValueError):
 
 @dataclass(frozen=True)
 class PredictionRequest:
-    weight_kg: Any
-    dose_mg_per_kg: Any
-    times_min: Sequence[Any]
+    weight_kg: Any = None  # required for ketamine; not used for esketamine (no weight effect)
+    dose_mg_per_kg: Any = None  # ketamine only
+    times_min: Sequence[Any] = ()
     drug: str = "ketamine"
     route: str = "iv"
     model: str = "clements"
@@ -44,6 +45,9 @@ class PredictionRequest:
     population: int = 0
     seed: int = 0
     variability: str = "otto2021"
+    dose_mg: Any = None  # esketamine only: 28, 56 or 84 mg (28-mg devices)
+    age_years: Any = None  # esketamine covariate (hepatic blood flow above 60 years)
+    asian: bool = False  # esketamine covariate (kel, noresketamine CLn/F)
 
 
 def _number(value: Any, field: str) -> float:
@@ -82,6 +86,17 @@ def predict(request: PredictionRequest) -> dict[str, Any]:
         raise PredictionError("route", f"{drug} {route} is not available yet.")
     if (drug, route) not in AVAILABLE:
         raise PredictionError("route", f"unknown drug and route pair {drug} {route}.")
+    if drug == "esketamine":
+        return _predict_esketamine(request)
+    for field in ("dose_mg", "age_years"):
+        if getattr(request, field) is not None:
+            raise PredictionError(field, "applies to intranasal esketamine only.")
+    if request.asian:
+        raise PredictionError("asian", "applies to intranasal esketamine only.")
+    if request.weight_kg is None:
+        raise PredictionError("weight_kg", "required for ketamine.")
+    if request.dose_mg_per_kg is None:
+        raise PredictionError("dose_mg_per_kg", "required for ketamine.")
     try:
         weight = float(check_weight_kg(Decimal(str(request.weight_kg))))
     except InvalidOperation:
@@ -157,3 +172,50 @@ def predict(request: PredictionRequest) -> dict[str, Any]:
         )
     result["threshold_ng_per_ml"] = metrics.threshold_ng_per_ml
     return result
+
+
+def _predict_esketamine(request: PredictionRequest) -> dict[str, Any]:
+    """Intranasal esketamine (Perez-Ruixo 2021): typical subject, 28-mg devices 5 min apart."""
+    if request.dose_mg_per_kg is not None:
+        raise PredictionError("dose_mg_per_kg", "esketamine is dosed in mg (use dose_mg).")
+    if request.dose_mg is None:
+        raise PredictionError("dose_mg", "required for esketamine (28, 56 or 84 mg).")
+    dose_mg = _number(request.dose_mg, "dose_mg")
+    try:
+        esk.devices_for(dose_mg)
+    except ValueError as error:
+        raise PredictionError("dose_mg", str(error)) from None
+    age: float | None = None
+    if request.age_years is not None:
+        age = _number(request.age_years, "age_years")
+        if not esk.MIN_AGE_YEARS <= age <= esk.MAX_AGE_YEARS:
+            raise PredictionError(
+                "age_years",
+                f"the model was built on ages {esk.MIN_AGE_YEARS:g}–{esk.MAX_AGE_YEARS:g} years.",
+            )
+    if request.population:
+        raise PredictionError("population", "no population variability for esketamine yet.")
+    times = check_times(request.times_min)
+    model = esk.PEREZ_RUIXO_2021
+    asian = bool(request.asian)
+    regimen = esk.intranasal_regimen(dose_mg, model=model)
+    full = esk.esketamine_system(model, age, asian)
+    amounts = simulate_amounts(full, regimen, np.asarray(times))
+    conc = amounts[:, :, full.observed] / full.volume_l[:, None] * 1000.0
+    # Metrics on the parent-only system, so that λz (AUC tail) is esketamine's own.
+    metrics = exposure(esk.esketamine_system(model, age, asian, metabolite=False), regimen)
+    return {
+        "model": model.name,
+        "times_min": times,
+        "concentration_ng_per_ml": rounded(conc[0]),
+        "noresketamine_ng_per_ml": rounded(esk.noresketamine_ng_per_ml(amounts, model)[0]),
+        "cmax_ng_per_ml": round(float(metrics.cmax_ng_per_ml[0]), 2),
+        "tmax_min": float(metrics.tmax_min[0]),
+        "auc_ng_h_per_ml": round(float(metrics.auc_ng_h_per_ml[0]), 2),
+        "time_above_threshold_min": round(float(metrics.time_above_min[0]), 1),
+        "time_until_below_threshold_min": round(float(metrics.time_until_below_min[0]), 1),
+        "threshold_ng_per_ml": metrics.threshold_ng_per_ml,
+        "dose_mg": dose_mg,
+        "devices": esk.devices_for(dose_mg),
+        "device_times_min": [dose.time_min for dose in regimen if isinstance(dose, Bolus)],
+    }

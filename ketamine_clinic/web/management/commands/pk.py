@@ -25,25 +25,35 @@ OPTION = {
     "infusion_min": "--infusion-min",
     "population": "--population",
     "variability": "--variability",
+    "dose_mg": "--dose-mg",
+    "age_years": "--age-years",
+    "asian": "--asian",
 }
 
 
 class Command(BaseCommand):
     help = (
-        "Simulate ketamine plasma concentrations (ng/mL) for an IV infusion or an IM injection; "
-        "time 0 is the start of dosing."
+        "Simulate ketamine plasma concentrations (ng/mL) for an IV infusion or an IM injection, "
+        "or intranasal esketamine (Spravato); time 0 is the start of dosing."
     )
     requires_system_checks: list[str] = []  # pure computation: no database, no checks
     requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--drug", default="ketamine", help="ketamine (racemic)")
-        parser.add_argument("--route", default="iv", help="iv or im")
+        parser.add_argument("--drug", default="ketamine", help="ketamine (racemic) or esketamine")
+        parser.add_argument("--route", default="iv", help="iv or im (ketamine), intranasal")
         parser.add_argument(
             "--model", default="clements", help="IV disposition set: clements (default), domino"
         )
-        parser.add_argument("--weight-kg", required=True, help="body weight in kg (25–350)")
-        parser.add_argument("--dose-mg-per-kg", required=True, help="dose in mg/kg")
+        parser.add_argument("--weight-kg", help="body weight in kg (25–350; ketamine)")
+        parser.add_argument("--dose-mg-per-kg", help="dose in mg/kg (ketamine)")
+        parser.add_argument(
+            "--dose-mg", help="esketamine dose in mg: 28, 56 or 84 (28-mg devices 5 min apart)"
+        )
+        parser.add_argument("--age-years", help="age in years (esketamine covariate, 18–86)")
+        parser.add_argument(
+            "--asian", action="store_true", help="Asian race (esketamine covariate)"
+        )
         parser.add_argument(
             "--infusion-min", default="40", help="IV infusion duration in min (0 = bolus)"
         )
@@ -69,6 +79,9 @@ class Command(BaseCommand):
             population=options["population"],
             seed=options["seed"],
             variability=options["variability"],
+            dose_mg=options["dose_mg"],
+            age_years=options["age_years"],
+            asian=options["asian"],
         )
         try:
             result = predict(request)

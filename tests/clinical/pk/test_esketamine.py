@@ -1,0 +1,226 @@
+"""Intranasal esketamine (Perez-Ruixo 2021, PK ref §1.4) against the published numbers.
+
+PK ref = /work/shared/clinical/pharmacokinetics.md. Tolerances are stated per assertion; no
+parameter was fitted to these numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from ketamine_clinic.clinical.pharmacokinetics import esketamine as esk
+from ketamine_clinic.clinical.pharmacokinetics.metrics import exposure
+from ketamine_clinic.clinical.pharmacokinetics.prediction import (
+    PredictionError,
+    PredictionRequest,
+    predict,
+)
+from ketamine_clinic.clinical.pharmacokinetics.solver import (
+    Bolus,
+    Infusion,
+    simulate,
+    simulate_amounts,
+    with_elimination_sink,
+)
+
+MODEL = esk.PEREZ_RUIXO_2021
+PARENT = esk.esketamine_system(metabolite=False)
+FULL = esk.esketamine_system()
+
+
+def half_lives_h(a: np.ndarray) -> list[float]:
+    return sorted(float(np.log(2) / -ev.real / 60) for ev in np.linalg.eigvals(a))
+
+
+def session(dose_mg: float) -> tuple[float, float, float]:
+    """(Cmax ng/mL, Tmax after the last device in min, AUC0–∞ ng·h/mL) for one session."""
+    regimen = esk.intranasal_regimen(dose_mg)
+    metrics = exposure(PARENT, regimen)
+    last = max(d.time_min for d in regimen if isinstance(d, Bolus))
+    return (
+        float(metrics.cmax_ng_per_ml[0]),
+        float(metrics.tmax_min[0]) - last,
+        float(metrics.auc_ng_h_per_ml[0]),
+    )
+
+
+@pytest.mark.parametrize("dose_mg", [28, 56, 84])
+def test_tmax_20_to_40_min_after_the_last_device(dose_mg: float) -> None:
+    # PK ref §3.2 / §1.5: Tmax 20–40 min after the last spray (Swiss PI; J&J Medical Connect).
+    _, tmax_after_last, _ = session(dose_mg)
+    assert 20.0 <= tmax_after_last <= 40.0
+
+
+def test_detectable_within_7_min_of_28_mg() -> None:
+    # PK ref §3.2: first detectable within 7 min of 28 mg (Swiss PI); model gives ≈21 ng/mL.
+    c7 = simulate(PARENT, esk.intranasal_regimen(28), np.array([7.0]))[0, 0]
+    assert c7 > 1.0
+
+
+def test_biphasic_decline_and_terminal_half_life() -> None:
+    # PK ref §3.2: terminal t½ 7–12 h; fast decline over the first 2–4 h (J&J Medical Connect).
+    parent = half_lives_h(PARENT.a[0])
+    assert 7.0 <= parent[-1] <= 12.0  # model: 11.0 h
+    assert 1.0 <= parent[-2] <= 4.0  # model: 2.2 h, the fast phase
+    conc = simulate(PARENT, esk.intranasal_regimen(56), np.array([60.0, 240.0, 720.0, 1440.0]))
+    assert conc[0, 1] / conc[0, 0] < 0.3  # more than 70% gone from 1 h to 4 h
+
+
+def test_derived_constants_against_the_abstract() -> None:
+    # PK ref §1.4 derived: E = 0.722, CL = 109 L/h [computed]; abstract CL 114 L/h, Vss 752 L.
+    extraction = esk.hepatic_extraction(MODEL)
+    assert extraction == pytest.approx(0.722, abs=0.001)
+    assert MODEL.qh_l_per_h * extraction == pytest.approx(109.0, abs=0.5)
+    assert MODEL.qh_l_per_h * extraction == pytest.approx(114.0, rel=0.05)  # abstract, 5%
+    assert MODEL.vc_l + MODEL.vp1_l + MODEL.vp2_l == pytest.approx(752.0)  # abstract Vss
+    assert MODEL.vcn_l + MODEL.vpn_l == pytest.approx(185.0)  # noresketamine Vss (abstract)
+    # Abstract: 18.6% of the swallowed portion reaches the circulation: Fgut·(1 − E) = 17.8%.
+    assert MODEL.fgut * (1 - extraction) == pytest.approx(0.186, rel=0.05)
+
+
+@pytest.mark.parametrize(("dose_mg", "published"), [(56, 0.54), (84, 0.51)])
+def test_absolute_bioavailability(dose_mg: float, published: float) -> None:
+    # PK ref §1.4 / §3.2: absolute F 54% (56 mg) and 51% (84 mg), abstract; computed 0.538 / 0.509.
+    assert esk.absolute_bioavailability(dose_mg) == pytest.approx(published, abs=0.005)
+    # The label's ≈48% for 84 mg (PK ref §1.5), within 10%.
+    if dose_mg == 84:
+        assert esk.absolute_bioavailability(dose_mg) == pytest.approx(0.48, rel=0.10)
+
+
+def test_absolute_bioavailability_equals_simulated_auc_ratio() -> None:
+    # AUC(intranasal)/AUC(IV) of the same dose is F: the simulated system agrees with the formula.
+    auc_in = session(84)[2]
+    iv = exposure(PARENT, [Bolus(0.0, 84.0, esk.CENTRAL)])
+    assert auc_in / float(iv.auc_ng_h_per_ml[0]) == pytest.approx(
+        esk.absolute_bioavailability(84), rel=0.002
+    )
+
+
+def test_dose_proportionality_as_the_label_says() -> None:
+    # PK ref §3.2 (Swiss PI): less than proportional 28 → 56 mg, proportional 56 → 84 mg.
+    # The per-device FRn × 0.62 (PK ref §1.4) makes 28 → 56 clearly less than double.
+    auc28, auc56, auc84 = (session(d)[2] for d in (28, 56, 84))
+    assert auc56 / auc28 < 2 * 0.9  # model: 1.73
+    assert auc84 / auc56 == pytest.approx(1.5, rel=0.06)  # model: 1.42 (5% below 1.5)
+    # Not simply linear: the third device adds what the second did, the second less than the 1st.
+    assert auc84 - auc56 == pytest.approx(auc56 - auc28, rel=1e-3)
+    assert auc56 - auc28 < auc28
+
+
+def test_second_device_is_given_5_min_after_the_first() -> None:
+    regimen = esk.intranasal_regimen(56)
+    boluses = [d for d in regimen if isinstance(d, Bolus)]
+    infusions = [d for d in regimen if isinstance(d, Infusion)]
+    assert [(b.time_min, b.amount_mg) for b in boluses] == [(0.0, 28.0), (5.0, 28.0)]
+    assert [b.compartment for b in boluses] == [esk.NASAL_FIRST, esk.NASAL_LATER]
+    # The swallowed part enters zero-order over Dsw = 0.53 h from each device.
+    assert [(i.start_min, i.end_min) for i in infusions] == [(0.0, 31.8), (5.0, 36.8)]
+    # Before 5 min a 56-mg session equals 28 mg; right after, the 2nd device's depot fills.
+    times = np.array([4.0, 5.0])
+    one = simulate_amounts(FULL, esk.intranasal_regimen(28), times)[0]
+    two = simulate_amounts(FULL, regimen, times)[0]
+    assert two[0] == pytest.approx(one[0])
+    assert two[1, esk.NASAL_LATER] == pytest.approx(28.0 * MODEL.frn * 0.62)
+    assert one[1, esk.NASAL_LATER] == 0.0
+
+
+def test_device_fractions() -> None:
+    # PK ref §1.4: effective FRn 0.54 / 0.4375 / 0.4032 for 28 / 56 / 84 mg (vignette formula).
+    for dose, expected in ((28, 0.54), (56, 0.4375), (84, 0.4032)):
+        n = esk.devices_for(dose)
+        average = sum(MODEL.frn_of_device(i) for i in range(n)) / n
+        assert average == pytest.approx(expected, abs=1e-4)
+
+
+def test_mass_balance() -> None:
+    sink = with_elimination_sink(FULL)
+    amounts = simulate_amounts(sink, esk.intranasal_regimen(84), np.array([60.0, 1440.0]))
+    absorbed = sum(
+        28.0 * (MODEL.frn_of_device(i) + (1 - MODEL.frn_of_device(i)) * MODEL.fgut)
+        for i in range(3)
+    )
+    assert amounts[0].sum(axis=1) == pytest.approx([absorbed, absorbed], rel=1e-9)
+
+
+def test_covariates() -> None:
+    # PK ref §1.4: Qh − 2.19 L/h per year above 60; Asian kel × 0.36 (more exposure).
+    assert esk.hepatic_blood_flow_l_per_h(MODEL, 60) == 151.0
+    assert esk.hepatic_blood_flow_l_per_h(MODEL, 70) == pytest.approx(151.0 - 21.9)
+    base = exposure(PARENT, esk.intranasal_regimen(56)).auc_ng_h_per_ml[0]
+    old = exposure(
+        esk.esketamine_system(age_years=80, metabolite=False), esk.intranasal_regimen(56)
+    )
+    asian = exposure(
+        esk.esketamine_system(asian=True, metabolite=False), esk.intranasal_regimen(56)
+    )
+    assert old.auc_ng_h_per_ml[0] > base
+    assert asian.auc_ng_h_per_ml[0] > base
+
+
+def _solve_ivp_reference(times: np.ndarray, regimen: list) -> np.ndarray:
+    a = FULL.a[0]
+    frac = FULL.input_fraction[0]
+    events = sorted(
+        {0.0, *times.tolist()}
+        | {d.time_min for d in regimen if isinstance(d, Bolus)}
+        | {t for d in regimen if isinstance(d, Infusion) for t in (d.start_min, d.end_min)}
+    )
+    x = np.zeros(a.shape[0])
+    out = {}
+    for i, t in enumerate(events):
+        if i:
+            t0 = events[i - 1]
+            b = np.zeros(a.shape[0])
+            for d in regimen:
+                if isinstance(d, Infusion) and d.start_min <= t0 < d.end_min:
+                    b[d.compartment] += d.rate_mg_per_min * frac[d.compartment]
+            sol = solve_ivp(
+                lambda _t, y, b=b: a @ y + b, (t0, t), x, method="LSODA", rtol=1e-10, atol=1e-12
+            )
+            x = sol.y[:, -1]
+        for d in regimen:
+            if isinstance(d, Bolus) and d.time_min == t:
+                x[d.compartment] += d.amount_mg * frac[d.compartment]
+        out[t] = x.copy()
+    return np.array([out[t] for t in times])
+
+
+def test_exact_solver_matches_solve_ivp_for_84_mg() -> None:
+    times = np.array([0.0, 3.0, 5.0, 7.0, 10.0, 15.0, 31.8, 40.0, 60.0, 120.0, 480.0, 1440.0])
+    regimen = esk.intranasal_regimen(84)
+    exact = simulate_amounts(FULL, regimen, times)[0]
+    reference = _solve_ivp_reference(times, regimen)
+    np.testing.assert_allclose(exact, reference, rtol=1e-6, atol=1e-9)
+
+
+def test_predict_esketamine() -> None:
+    result = predict(
+        PredictionRequest(drug="esketamine", route="intranasal", dose_mg=56, times_min=[0, 40])
+    )
+    assert result["model"] == "perez-ruixo2021"
+    assert result["devices"] == 2
+    assert result["device_times_min"] == [0.0, 5.0]
+    assert result["concentration_ng_per_ml"][0] == 0.0
+    assert len(result["noresketamine_ng_per_ml"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"dose_mg": 70}, "dose_mg"),
+        ({"dose_mg": 112}, "dose_mg"),
+        ({"dose_mg": 0}, "dose_mg"),
+        ({"dose_mg": None}, "dose_mg"),
+        ({"dose_mg": "x"}, "dose_mg"),
+        ({"dose_mg_per_kg": 0.5}, "dose_mg_per_kg"),
+        ({"age_years": 12}, "age_years"),
+        ({"population": 10}, "population"),
+    ],
+)
+def test_bad_esketamine_requests_name_the_field(change: dict, field: str) -> None:
+    fields = {"drug": "esketamine", "route": "intranasal", "dose_mg": 56, "times_min": [30]}
+    with pytest.raises(PredictionError) as caught:
+        predict(PredictionRequest(**{**fields, **change}))
+    assert caught.value.field == field
