@@ -27,22 +27,82 @@ GRID_MIN = [float(t) for t in range(0, 361, 5)]
 
 
 class ExplorerForm(forms.Form):
-    route = forms.ChoiceField(choices=[("iv", "IV infusion"), ("im", "IM injection")])
+    route = forms.ChoiceField(
+        choices=[
+            ("iv", "IV infusion (ketamine)"),
+            ("im", "IM injection (ketamine)"),
+            ("intranasal", "Nasal spray (esketamine)"),
+        ]
+    )
     model = forms.ChoiceField(
         choices=[("clements", "Clements & Nimmo (default)"), ("domino", "Domino 3-compartment")],
         help_text="IV disposition set",
+        required=False,
     )
-    weight_kg = forms.DecimalField(max_digits=5, decimal_places=1, label="Weight (kg)")
-    dose_1 = forms.DecimalField(max_digits=5, decimal_places=3, label="Regimen 1: mg/kg")
-    minutes_1 = forms.DecimalField(max_digits=5, decimal_places=1, label="over (min)")
+    weight_kg = forms.DecimalField(
+        max_digits=5, decimal_places=1, label="Weight (kg)", required=False
+    )
+    dose_1 = forms.DecimalField(
+        max_digits=5, decimal_places=3, label="Regimen 1: mg/kg", required=False
+    )
+    minutes_1 = forms.DecimalField(
+        max_digits=5, decimal_places=1, label="over (min)", required=False
+    )
     dose_2 = forms.DecimalField(
         max_digits=5, decimal_places=3, label="Regimen 2: mg/kg", required=False
     )
     minutes_2 = forms.DecimalField(
         max_digits=5, decimal_places=1, label="over (min)", required=False
     )
+    spray_1 = forms.ChoiceField(
+        choices=[("56", "56 mg (2 devices)"), ("84", "84 mg (3 devices)"), ("28", "28 mg")],
+        required=False,
+        label="Esketamine regimen 1",
+    )
+    spray_2 = forms.ChoiceField(
+        choices=[("", "none"), ("84", "84 mg (3 devices)"), ("56", "56 mg (2 devices)")],
+        required=False,
+        label="Esketamine regimen 2",
+    )
+    age_years = forms.IntegerField(
+        required=False, min_value=18, max_value=86, label="Age (esketamine covariate)"
+    )
     population = forms.IntegerField(
-        min_value=0, max_value=2000, initial=300, label="Virtual patients (0: typical patient only)"
+        required=False,
+        min_value=0,
+        max_value=2000,
+        initial=300,
+        label="Virtual patients (ketamine; 0: typical patient only)",
+    )
+
+
+def _request(data: dict[str, Any], n: int) -> tuple[str, PredictionRequest] | None:
+    """Regimen `n` of the form as a prediction request, with its label (None if empty)."""
+    if data["route"] == "intranasal":
+        dose = data.get(f"spray_{n}")
+        if not dose:
+            return None
+        return f"esketamine {dose} mg", PredictionRequest(
+            drug="esketamine",
+            route="intranasal",
+            dose_mg=dose,
+            age_years=data.get("age_years"),
+            times_min=GRID_MIN,
+        )
+    dose = data.get(f"dose_{n}")
+    if dose in (None, ""):
+        return None
+    minutes = data.get(f"minutes_{n}") or 0
+    label = f"{dose} mg/kg" + (f" over {minutes} min" if data["route"] == "iv" else " IM")
+    return label, PredictionRequest(
+        route=str(data["route"]),
+        model=str(data["model"] or "clements"),
+        weight_kg=data["weight_kg"],
+        dose_mg_per_kg=dose,
+        infusion_min=minutes,
+        times_min=GRID_MIN,
+        population=int(data["population"] or 0),
+        seed=20261126,
     )
 
 
@@ -57,6 +117,9 @@ def explorer(request: StaffRequest) -> HttpResponse:
         "minutes_1": "40",
         "dose_2": "0.75",
         "minutes_2": "40",
+        "spray_1": "56",
+        "spray_2": "84",
+        "age_years": None,
         "population": 300,
         "weight_kg": "70",
     }
@@ -65,38 +128,27 @@ def explorer(request: StaffRequest) -> HttpResponse:
         summary = chart_summary(patient, request.user)
         if summary.latest_weight:
             initial["weight_kg"] = summary.latest_weight.weight_kg
-    form = ExplorerForm(request.GET if "dose_1" in request.GET else None, initial=initial)
+        if 18 <= summary.age <= 86:
+            initial["age_years"] = summary.age
+    form = ExplorerForm(request.GET if "route" in request.GET else None, initial=initial)
     results, chart, problems = [], None, []
     data = (
         form.cleaned_data
         if form.is_bound and form.is_valid()
-        else (None if form.is_bound else {k: initial[k] for k in initial})
+        else (None if form.is_bound else dict(initial))
     )
     if data:
         curves = []
         for n in (1, 2):
-            dose = data.get(f"dose_{n}")
-            if dose in (None, ""):
+            planned = _request(data, n)
+            if planned is None:
                 continue
+            label, prediction = planned
             try:
-                result = predict(
-                    PredictionRequest(
-                        route=str(data["route"]),
-                        model=str(data["model"]),
-                        weight_kg=data["weight_kg"],
-                        dose_mg_per_kg=dose,
-                        infusion_min=data.get(f"minutes_{n}") or 0,
-                        times_min=GRID_MIN,
-                        population=int(data["population"] or 0),
-                        seed=20261126,
-                    )
-                )
+                result = predict(prediction)
             except PredictionError as error:
                 problems.append(f"Regimen {n}: {error.message}")
                 continue
-            label = f"{dose} mg/kg" + (
-                f" over {data.get(f'minutes_{n}')} min" if data["route"] == "iv" else " IM"
-            )
             results.append({"label": label, **result})
             curves.append(
                 Curve(

@@ -121,3 +121,22 @@ def test_the_explorer_prefills_the_patients_weight_and_compares_two_regimens(wor
         },
     )
     assert "Regimen 1: an IV dose above 5.0 mg/kg." in bad.content.decode()
+
+
+def test_the_explorer_compares_56_and_84_mg_of_esketamine(world, login):
+    client = login(world.prescriber)
+    page = client.get(
+        "/pk/",
+        {
+            "route": "intranasal",
+            "spray_1": "56",
+            "spray_2": "84",
+            "age_years": "42",
+            "population": "0",
+        },
+    ).content.decode()
+    assert re.findall(r"<tr><td>(esketamine \d+ mg)</td>", page) == [
+        "esketamine 56 mg",
+        "esketamine 84 mg",
+    ]
+    assert "perez-ruixo2021" in page
