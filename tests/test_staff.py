@@ -109,6 +109,11 @@ def test_role_change_is_audited(world):
 
 
 def test_deactivation_closes_the_account_but_keeps_it(world, token_for, client):
+    from decimal import Decimal
+
+    from ketamine_clinic.patients.services import weight_record
+
+    weight = weight_record(actor=world.nurse, patient=world.patient1, weight_kg=Decimal("81.0"))
     headers = token_for(world.nurse)
     membership = Membership.objects.get(staff=world.nurse)
     services.staff_deactivate(actor=world.admin, membership=membership)
@@ -119,8 +124,11 @@ def test_deactivation_closes_the_account_but_keeps_it(world, token_for, client):
     assert not client.login(username="nurse", password="correct horse battery staple")
     event = AuditEvent.objects.get(action="staff.deactivate")
     assert event.detail == {"username": "nurse", "account_closed": True}
-    # what they recorded stays attributed
-    assert AuditEvent.objects.filter(actor=world.nurse).exists() or True
+    # what they recorded stays attributed to them
+    weight.refresh_from_db()
+    assert weight.recorded_by == world.nurse
+    recorded = AuditEvent.objects.get(action="weight.record", object_id=str(weight.pk))
+    assert (recorded.actor, recorded.actor_username) == (world.nurse, "nurse")
 
 
 def test_admin_resets_a_lost_authenticator_and_the_owner_enrols_again(world, login):

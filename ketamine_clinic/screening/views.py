@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -358,8 +359,16 @@ def consent_link_new(request: StaffRequest, patient_id: int, template_id: int) -
     url = request.build_absolute_uri(reverse("consent_link:sign", args=[issued.token]))
     return render(
         request,
-        "screening/consent_link_issued.html",
-        {"patient": patient, "link": issued.link, "url": url, "qr": qr_data_uri(url)},
+        "screening/link_issued.html",
+        {
+            "patient": patient,
+            "kind": "consent",
+            "what": f"{issued.link.template.title} v{issued.link.template.version} (a staff "
+            "member countersigns as witness afterwards, from the chart)",
+            "expires_at": issued.link.expires_at,
+            "url": url,
+            "qr": qr_data_uri(url),
+        },
     )
 
 
@@ -367,12 +376,9 @@ def consent_link_new(request: StaffRequest, patient_id: int, template_id: int) -
 @csrf_protect
 def consent_by_link(request: HttpRequest, token: str) -> HttpResponse:
     """The patient's own page for reading and signing a consent (no account)."""
-    if rate_limited(request):
-        return render(request, "measures/public/slow_down.html", status=429)
-    link = services.open_consent_link(token)
-    if link is None:
-        services.record_invalid_patient_link(token, "consent")
-        return render(request, "measures/public/invalid.html", status=404)
+    link = _open_patient_link(request, token, "consent")
+    if isinstance(link, HttpResponse):
+        return link
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -403,10 +409,7 @@ def consent_by_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 def consent_by_link_done(request: HttpRequest) -> HttpResponse:
-    first_name = request.session.get("consent_signed")
-    if not first_name:
-        return render(request, "measures/public/invalid.html", status=404)
-    return render(request, "screening/consent_public_done.html", {"first_name": first_name})
+    return _done(request, "consent_signed", "screening/consent_public_done.html")
 
 
 @login_required
@@ -420,6 +423,7 @@ def intake_link_new(request: StaffRequest, patient_id: int) -> HttpResponse:
         "screening/link_issued.html",
         {
             "patient": patient,
+            "kind": "intake",
             "what": "The intake questionnaire (the patient's history)",
             "expires_at": issued.link.expires_at,
             "url": url,
@@ -432,12 +436,9 @@ def intake_link_new(request: StaffRequest, patient_id: int) -> HttpResponse:
 @csrf_protect
 def intake_by_link(request: HttpRequest, token: str) -> HttpResponse:
     """The patient answers the history part of the intake on their own device."""
-    if rate_limited(request):
-        return render(request, "measures/public/slow_down.html", status=429)
-    link = services.open_intake_link(token)
-    if link is None:
-        services.record_invalid_patient_link(token, "intake")
-        return render(request, "measures/public/invalid.html", status=404)
+    link = _open_patient_link(request, token, "intake")
+    if isinstance(link, HttpResponse):
+        return link
     form = PatientIntakeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -460,7 +461,25 @@ def intake_by_link(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 def intake_by_link_done(request: HttpRequest) -> HttpResponse:
-    first_name = request.session.get("intake_done")
+    return _done(request, "intake_done", "screening/intake_public_done.html")
+
+
+def _open_patient_link(request: HttpRequest, token: str, kind: str) -> Any:
+    """The usable consent or intake link for this token, or the page to answer instead: the
+    rate limit, or the one neutral page for every invalid case (audited)."""
+    if rate_limited(request):
+        return render(request, "measures/public/slow_down.html", status=429)
+    opener = services.open_consent_link if kind == "consent" else services.open_intake_link
+    link = opener(token)
+    if link is None:
+        services.record_invalid_patient_link(token, kind)
+        return render(request, "measures/public/invalid.html", status=404)
+    return link
+
+
+def _done(request: HttpRequest, session_key: str, template: str) -> HttpResponse:
+    """The patient's thank-you page, shown once the link did its work."""
+    first_name = request.session.get(session_key)
     if not first_name:
         return render(request, "measures/public/invalid.html", status=404)
-    return render(request, "screening/intake_public_done.html", {"first_name": first_name})
+    return render(request, template, {"first_name": first_name})
