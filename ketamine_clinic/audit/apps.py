@@ -12,7 +12,10 @@ class AuditConfig(AppConfig):
         post_migrate.connect(_ensure_triggers, dispatch_uid="kc-append-only-triggers")
 
 
-def _ensure_triggers(sender: object, using: str = "default", **kwargs: object) -> None:
+def _ensure_triggers(sender: AppConfig, using: str = "default", **kwargs: object) -> None:
+    # post_migrate is sent once per app after every migration has run: once is enough.
+    if sender.label != "audit":
+        return
     from django.db import connections
 
     from . import triggers
