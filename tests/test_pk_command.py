@@ -152,3 +152,139 @@ def test_ketamine_still_needs_weight_and_dose_per_kg(args: list[str], field: str
         call_command("pk", *args, "--at-min", "40")
     assert caught.value.returncode == 2
     assert field in str(caught.value)
+
+
+# --- doses as given, device times, the threshold, covariates, metabolites ---------------------
+
+
+def test_doses_as_given_match_the_planned_form_and_superpose() -> None:
+    times = ["--at-min", "5,40,80,230"]
+    planned = pk_json(*STANDARD, *times)
+    given = pk_json("--weight-kg", "70", "--doses", "0-40:35", *times)
+    assert given["concentration_ng_per_ml"] == planned["concentration_ng_per_ml"]
+    assert given["doses"] == [{"start_min": 0, "end_min": 40, "mg": 35}]
+    # A 10 mg bolus plus the infusion is the sum of the two alone (linear kinetics).
+    both = pk_json("--weight-kg", "70", "--doses", "0:10,0-40:35", *times)
+    bolus = pk_json("--weight-kg", "70", "--doses", "0:10", *times)
+    for total, a, b in zip(
+        both["concentration_ng_per_ml"],
+        bolus["concentration_ng_per_ml"],
+        planned["concentration_ng_per_ml"],
+        strict=True,
+    ):
+        assert total == pytest.approx(a + b, abs=0.02)
+    # Clements puts a 10 mg bolus in V1 = 1.7522 L/kg × 70 kg: 81.5 ng/mL just after it.
+    at_zero = pk_json("--weight-kg", "70", "--doses", "0:10", "--at-min", "0")
+    assert at_zero["concentration_ng_per_ml"] == [
+        pytest.approx(10 / (1.7522 * 70) * 1000, abs=0.01)
+    ]
+
+
+def test_a_rate_change_is_two_segments() -> None:
+    # 0.25 mg/kg over the first 10 min, then 0.25 mg/kg over 30 min: the same dose, but twice
+    # the rate for 10 min, so exactly twice the concentration at 10 min (linear kinetics).
+    stepped = pk_json("--weight-kg", "70", "--doses", "0-10:17.5,10-40:17.5", "--at-min", "10,40")
+    even = pk_json(*STANDARD, "--at-min", "10,40")
+    assert stepped["concentration_ng_per_ml"][0] == pytest.approx(
+        2 * even["concentration_ng_per_ml"][0], abs=0.02
+    )
+    # Front-loading leaves more time to distribute and eliminate: lower at the end.
+    assert stepped["concentration_ng_per_ml"][1] < even["concentration_ng_per_ml"][1]
+    assert stepped["auc_ng_h_per_ml"] == pytest.approx(even["auc_ng_h_per_ml"], rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--doses", "0-40:300,0:100"], "above the 5.0 mg/kg IV limit"),  # 5.71 mg/kg in all
+        (["--doses", "10:20"], "first dose starts at 0"),
+        (["--doses", "0:-5"], "--doses item [1].mg"),
+        (["--doses", "0:10,40-20:5"], "--doses item [2].end_min"),
+        (["--doses", "0:x"], "--doses item [1].mg"),
+        (["--doses", "0-:10"], "not MIN:MG or START-END:MG"),
+        (["--doses", "10"], "not MIN:MG or START-END:MG"),
+        (["--route", "im", "--doses", "0-5:20"], "an IM injection has no duration"),
+        (["--doses", "0:10", "--dose-mg-per-kg", "0.5"], "not both"),
+    ],
+)
+def test_bad_doses_exit_2_naming_the_item(args: list[str], message: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        call_command("pk", "--weight-kg", "70", *args, "--at-min", "40")
+    assert caught.value.returncode == 2
+    assert message in str(caught.value)
+
+
+def test_the_threshold_is_a_choice_and_its_edges_are_exact() -> None:
+    default = pk_json(*STANDARD, "--at-min", "40")
+    assert default["threshold_ng_per_ml"] == 100
+    higher = pk_json(*STANDARD, "--at-min", "40", "--threshold-ng-per-ml", "150")
+    assert 0 < higher["time_above_threshold_min"] < default["time_above_threshold_min"]
+    # The peak is 177.31 ng/mL at 40 min: just under it, a moment above; just over, never.
+    under = pk_json(*STANDARD, "--at-min", "40", "--threshold-ng-per-ml", "177")
+    over = pk_json(*STANDARD, "--at-min", "40", "--threshold-ng-per-ml", "178")
+    assert 0 < under["time_above_threshold_min"] < 2
+    assert under["time_until_below_threshold_min"] == pytest.approx(40, abs=1)
+    assert over["time_above_threshold_min"] == 0
+    assert over["time_until_below_threshold_min"] == 0
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "20000", "abc"])
+def test_a_bad_threshold_exits_2(value: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        call_command("pk", *STANDARD, "--at-min", "40", "--threshold-ng-per-ml", value)
+    assert caught.value.returncode == 2
+    assert "--threshold-ng-per-ml" in str(caught.value)
+
+
+def test_norketamine_surrogate_is_reported_for_ketamine() -> None:
+    result = pk_json(*STANDARD, "--at-min", "0,40,88,230,720")
+    nor = result["norketamine_ng_per_ml"]
+    assert nor[0] == 0
+    assert max(nor) == nor[2]  # peak near 85–90 min (PK ref §5.3)
+    assert "surrogate" in result["norketamine_model"]
+
+
+def test_device_times_as_given() -> None:
+    times = ["--at-min", "0,15,30,45,60,120,240"]
+    planned = pk_json(*ESKETAMINE, "--dose-mg", "56", *times)
+    given = pk_json(*ESKETAMINE, "--device-times-min", "0,5", *times)
+    assert given["concentration_ng_per_ml"] == planned["concentration_ng_per_ml"]
+    assert given["dose_mg"] == 56
+    late = pk_json(*ESKETAMINE, "--device-times-min", "0,20", *times)
+    assert late["device_times_min"] == [0, 20]
+    assert late["tmax_min"] > planned["tmax_min"]
+    assert late["auc_ng_h_per_ml"] == pytest.approx(planned["auc_ng_h_per_ml"], rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--dose-mg", "84", "--device-times-min", "0,5"], "--device-times-min"),
+        (["--device-times-min", "0,5,10,15"], "--device-times-min"),
+        (["--device-times-min", "5,10"], "--device-times-min"),
+        (["--device-times-min", "0,10,5"], "--device-times-min"),
+        (["--dose-mg", "56", "--variability", "otto2021"], "--variability"),
+        (["--dose-mg", "56", "--doses", "0:28"], "--doses"),
+    ],
+)
+def test_bad_device_times_exit_2(args: list[str], field: str) -> None:
+    with pytest.raises(CommandError) as caught:
+        call_command("pk", *ESKETAMINE, *args, "--at-min", "30")
+    assert caught.value.returncode == 2
+    assert field in str(caught.value)
+
+
+def test_esketamine_population_and_the_japanese_covariate() -> None:
+    args = [*ESKETAMINE, "--dose-mg", "84", "--at-min", "20,40,120,480"]
+    first = pk_json(*args, "--population", "400", "--seed", "5")
+    assert first == pk_json(*args, "--population", "400", "--seed", "5")
+    assert first["variability"] == "perez-ruixo2021"
+    for low, mid, high in zip(
+        first["p05"], first["concentration_ng_per_ml"], first["p95"], strict=True
+    ):
+        assert low < mid < high
+    asian = pk_json(*args, "--asian")
+    japanese = pk_json(*args, "--japanese")
+    # FRn × 1.34 for Japanese subjects (PK ref §1.4): a higher peak than other Asian subjects.
+    assert japanese["cmax_ng_per_ml"] > 1.2 * asian["cmax_ng_per_ml"]
+    assert "racemic" in japanese["threshold_note"]

@@ -18,6 +18,15 @@ from ketamine_clinic.clinical.pharmacokinetics.prediction import (
 router = Router(tags=["pharmacokinetics"])
 
 
+class DoseIn(Schema):
+    """One dose as given: a bolus (no end_min) or an infusion segment from start to end."""
+
+    model_config = ConfigDict(extra="forbid")
+    start_min: float
+    end_min: float | None = None
+    mg: float
+
+
 class SimulateIn(Schema):
     model_config = ConfigDict(extra="forbid")
     drug: str = "ketamine"
@@ -28,11 +37,15 @@ class SimulateIn(Schema):
     dose_mg: float | None = None  # intranasal esketamine: 28, 56 or 84
     age_years: float | None = None  # esketamine covariate
     asian: bool = False  # esketamine covariate
+    japanese: bool = False  # esketamine covariate (implies asian)
+    threshold_ng_per_ml: float | None = None  # default 100 ng/mL
+    doses: list[DoseIn] | None = None  # ketamine as given, instead of dose_mg_per_kg
+    device_times_min: list[float] | None = None  # esketamine as given
     infusion_min: float = 40
     at_min: list[float]
     population: int = 0
     seed: int = 0
-    variability: str = "otto2021"
+    variability: str | None = None  # per drug: otto2021 (ketamine), perez-ruixo2021
 
 
 class SimulateOut(Schema):
@@ -55,6 +68,10 @@ class SimulateOut(Schema):
     dose_mg: float | None = None
     devices: int | None = None
     device_times_min: list[float] | None = None
+    threshold_note: str | None = None
+    norketamine_ng_per_ml: list[float] | None = None
+    norketamine_model: str | None = None
+    doses: list[dict[str, float]] | None = None
 
 
 class ErrorOut(Schema):
@@ -81,6 +98,14 @@ def simulate(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
                 dose_mg=payload.dose_mg,
                 age_years=payload.age_years,
                 asian=payload.asian,
+                japanese=payload.japanese,
+                threshold_ng_per_ml=payload.threshold_ng_per_ml,
+                doses=(
+                    None
+                    if payload.doses is None
+                    else [dose.model_dump(exclude_none=True) for dose in payload.doses]
+                ),
+                device_times_min=payload.device_times_min,
             )
         )
     except PredictionError as error:

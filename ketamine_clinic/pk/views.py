@@ -13,17 +13,14 @@ from django.utils import timezone
 from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.permissions import Perm
-from ketamine_clinic.clinical.pharmacokinetics.prediction import (
-    PredictionError,
-    PredictionRequest,
-    predict,
-)
+from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
 from ketamine_clinic.patients.selectors import chart_summary, patient_for
 
-from .charts import Curve, concentration_chart
+from .prediction_block import prediction_block
 
 # Curves on a 5-minute grid over 6 hours; the metrics use the core's own fine grid.
 GRID_MIN = [float(t) for t in range(0, 361, 5)]
+SEED = 20261126  # one fixed seed: the same form gives the same bands
 
 
 class ExplorerForm(forms.Form):
@@ -67,12 +64,23 @@ class ExplorerForm(forms.Form):
     age_years = forms.IntegerField(
         required=False, min_value=18, max_value=86, label="Age (esketamine covariate)"
     )
+    asian = forms.BooleanField(required=False, label="Asian (esketamine covariate)")
+    japanese = forms.BooleanField(required=False, label="Japanese (esketamine covariate)")
     population = forms.IntegerField(
         required=False,
         min_value=0,
         max_value=2000,
         initial=300,
-        label="Virtual patients (ketamine; 0: typical patient only)",
+        label="Virtual patients (0: typical patient only)",
+    )
+    threshold_ng_per_ml = forms.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        min_value=1,
+        max_value=10000,
+        required=False,
+        label="Line at (ng/mL)",
+        help_text="Default 100 ng/mL, the racemic-ketamine level linked to dissociation",
     )
 
 
@@ -87,7 +95,12 @@ def _request(data: dict[str, Any], n: int) -> tuple[str, PredictionRequest] | No
             route="intranasal",
             dose_mg=dose,
             age_years=data.get("age_years"),
+            asian=bool(data.get("asian")),
+            japanese=bool(data.get("japanese")),
             times_min=GRID_MIN,
+            population=int(data.get("population") or 0),
+            seed=SEED,
+            threshold_ng_per_ml=data.get("threshold_ng_per_ml"),
         )
     dose = data.get(f"dose_{n}")
     if dose in (None, ""):
@@ -101,8 +114,9 @@ def _request(data: dict[str, Any], n: int) -> tuple[str, PredictionRequest] | No
         dose_mg_per_kg=dose,
         infusion_min=minutes,
         times_min=GRID_MIN,
-        population=int(data["population"] or 0),
-        seed=20261126,
+        population=int(data.get("population") or 0),
+        seed=SEED,
+        threshold_ng_per_ml=data.get("threshold_ng_per_ml"),
     )
 
 
@@ -131,45 +145,22 @@ def explorer(request: StaffRequest) -> HttpResponse:
         if 18 <= summary.age <= 86:
             initial["age_years"] = summary.age
     form = ExplorerForm(request.GET if "route" in request.GET else None, initial=initial)
-    results, chart, problems = [], None, []
     data = (
         form.cleaned_data
         if form.is_bound and form.is_valid()
         else (None if form.is_bound else dict(initial))
     )
+    block = None
     if data:
-        curves = []
-        for n in (1, 2):
-            planned = _request(data, n)
-            if planned is None:
-                continue
-            label, prediction = planned
-            try:
-                result = predict(prediction)
-            except PredictionError as error:
-                problems.append(f"Regimen {n}: {error.message}")
-                continue
-            results.append({"label": label, **result})
-            curves.append(
-                Curve(
-                    label,
-                    result["times_min"],
-                    result["concentration_ng_per_ml"],
-                    result.get("p05"),
-                    result.get("p95"),
-                )
-            )
-        if curves:
-            chart = concentration_chart(curves)
+        regimens = [r for r in (_request(data, n) for n in (1, 2)) if r is not None]
+        block = prediction_block(regimens)
     return render(
         request,
         "pk/explorer.html",
         {
             "form": form,
             "patient": patient,
-            "results": results,
-            "chart": chart,
-            "problems": problems,
+            "prediction": block,
             "today": timezone.localdate(),
         },
     )

@@ -120,7 +120,7 @@ def test_the_explorer_prefills_the_patients_weight_and_compares_two_regimens(wor
             "population": "0",
         },
     )
-    assert "Regimen 1: an IV dose above 5.0 mg/kg." in bad.content.decode()
+    assert "9 mg/kg over 40 min: an IV dose above 5.0 mg/kg." in bad.content.decode()
 
 
 def test_the_explorer_compares_56_and_84_mg_of_esketamine(world, login):
@@ -140,3 +140,80 @@ def test_the_explorer_compares_56_and_84_mg_of_esketamine(world, login):
         "esketamine 84 mg",
     ]
     assert "perez-ruixo2021" in page
+
+
+def _simulate(client, token, body):
+    return client.post("/api/v1/pk/simulate", body, content_type="application/json", **token)
+
+
+def test_api_doses_as_given_and_bad_items_named(world, client, token_for):
+    token = token_for(world.nurse)
+    given = _simulate(
+        client,
+        token,
+        {"weight_kg": 70, "doses": [{"start_min": 0, "end_min": 40, "mg": 35}], "at_min": [40]},
+    )
+    assert given.status_code == 200
+    assert given.json()["concentration_ng_per_ml"] == [pytest.approx(177.3, abs=0.5)]
+    assert given.json()["norketamine_model"].startswith("norketamine (surrogate")
+    bad = _simulate(
+        client,
+        token,
+        {
+            "weight_kg": 70,
+            "doses": [{"start_min": 0, "mg": 10}, {"start_min": 5, "end_min": 2, "mg": 5}],
+            "at_min": [40],
+        },
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "doses[2].end_min"
+    unknown = _simulate(
+        client,
+        token,
+        {"weight_kg": 70, "doses": [{"start_min": 0, "mg": 10, "rate": 1}], "at_min": [40]},
+    )
+    assert unknown.status_code == 422
+
+
+def test_api_esketamine_device_times_population_and_threshold(world, client, token_for):
+    response = _simulate(
+        client,
+        token_for(world.nurse),
+        {
+            "drug": "esketamine",
+            "route": "intranasal",
+            "device_times_min": [0, 6, 12],
+            "at_min": [30, 60],
+            "population": 200,
+            "seed": 1,
+            "threshold_ng_per_ml": 50,
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["dose_mg"] == 84 and body["devices"] == 3
+    assert body["device_times_min"] == [0, 6, 12]
+    assert body["threshold_ng_per_ml"] == 50
+    assert body["variability"] == "perez-ruixo2021"
+    assert all(
+        lo < mid < hi
+        for lo, mid, hi in zip(body["p05"], body["concentration_ng_per_ml"], body["p95"])
+    )
+
+
+def test_the_prediction_block_names_each_models_limits():
+    from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
+    from ketamine_clinic.pk.prediction_block import CAVEATS, prediction_block
+
+    bolus = PredictionRequest(weight_kg=70, doses=[{"start_min": 0, "mg": 10}], times_min=[0, 5])
+    block = prediction_block([("10 mg bolus", bolus)])
+    assert block.results[0]["label"] == "10 mg bolus"
+    assert CAVEATS["bolus"] in block.caveats and CAVEATS["norketamine"] in block.caveats
+    assert CAVEATS["borrowed-iiv"] not in block.caveats  # a typical patient: no borrowed spread
+    spray = PredictionRequest(drug="esketamine", route="intranasal", dose_mg=56, times_min=[30])
+    bad = PredictionRequest(drug="esketamine", route="intranasal", dose_mg=70, times_min=[30])
+    block = prediction_block([("56 mg", spray), ("70 mg", bad)])
+    assert CAVEATS["esketamine-threshold"] in block.caveats
+    assert block.problems == ["70 mg: the dose must be a multiple of 28 mg (one device)."]
+    assert block.metabolite == "noresketamine"
+    assert block.chart and block.metabolite_chart

@@ -6,6 +6,8 @@ parameter was fitted to these numbers.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -20,6 +22,7 @@ from ketamine_clinic.clinical.pharmacokinetics.prediction import (
 from ketamine_clinic.clinical.pharmacokinetics.solver import (
     Bolus,
     Infusion,
+    LinearSystem,
     simulate,
     simulate_amounts,
     with_elimination_sink,
@@ -216,7 +219,8 @@ def test_predict_esketamine() -> None:
         ({"dose_mg": "x"}, "dose_mg"),
         ({"dose_mg_per_kg": 0.5}, "dose_mg_per_kg"),
         ({"age_years": 12}, "age_years"),
-        ({"population": 10}, "population"),
+        # Esketamine populations are offered now (prediction.py): only a bad size is refused.
+        ({"population": -1}, "population"),
     ],
 )
 def test_bad_esketamine_requests_name_the_field(change: dict, field: str) -> None:
@@ -224,3 +228,194 @@ def test_bad_esketamine_requests_name_the_field(change: dict, field: str) -> Non
     with pytest.raises(PredictionError) as caught:
         predict(PredictionRequest(**{**fields, **change}))
     assert caught.value.field == field
+
+
+def test_device_times_as_given() -> None:
+    regimen = esk.intranasal_regimen(84, device_times_min=[0.0, 4.0, 11.0])
+    boluses = [d for d in regimen if isinstance(d, Bolus)]
+    assert [(b.time_min, b.compartment) for b in boluses] == [
+        (0.0, esk.NASAL_FIRST),
+        (4.0, esk.NASAL_LATER),
+        (11.0, esk.NASAL_LATER),
+    ]
+    infusions = [d for d in regimen if isinstance(d, Infusion)]
+    assert [i.start_min for i in infusions] == [0.0, 4.0, 11.0]
+    with pytest.raises(ValueError, match="2 device times for 3 devices"):
+        esk.intranasal_regimen(84, device_times_min=[0.0, 5.0])
+    with pytest.raises(ValueError, match="increasing"):
+        esk.intranasal_regimen(56, device_times_min=[5.0, 0.0])
+
+
+def test_japanese_covariate() -> None:
+    # PK ref §1.4 covariates: Japanese FRn × 1.34; a Japanese subject is also Asian.
+    japanese = esk.esketamine_system(japanese=True)
+    both = esk.esketamine_system(asian=True, japanese=True)
+    asian = esk.esketamine_system(asian=True)
+    np.testing.assert_array_equal(japanese.a, both.a)
+    np.testing.assert_array_equal(japanese.a, asian.a)  # FRn is an input, not a rate
+    fraction = japanese.input_fraction[0]
+    assert fraction[esk.NASAL_FIRST] == pytest.approx(0.54 * 1.34)
+    assert fraction[esk.NASAL_LATER] == pytest.approx(0.54 * 0.62 * 1.34)
+    assert fraction[esk.GUT_FIRST] == pytest.approx((1 - 0.54 * 1.34) * 0.64)
+    # F = FRn + (1 − FRn)·Fgut·(1 − E), with the Asian kel in E.
+    survive = 1 - esk.hepatic_extraction(MODEL, asian=True)
+    frn = 0.54 * 1.34
+    assert esk.absolute_bioavailability(28, japanese=True) == pytest.approx(
+        frn + (1 - frn) * 0.64 * survive
+    )
+    assert esk.absolute_bioavailability(84, japanese=True) > esk.absolute_bioavailability(
+        84, asian=True
+    )
+
+
+# Perez-Ruixo 2021 Table 4, as transcribed in the nlmixr2lib vignette
+# PerezRuixo_2020_esketamine.Rmd: model-predicted typical-value exposure after intranasal
+# esketamine. Per stratum and dose (mg): esketamine Cmax (ng/mL), esketamine AUC0–24 (ng·h/mL),
+# noresketamine Cmax (ng/mL), noresketamine AUC0–24 (ng·h/mL).
+# The vignette simulates the 18–60 y strata at 45 years and the > 60 y strata at 70 years.
+TABLE_4_STRATA: dict[str, tuple[float, bool, bool]] = {  # age, Asian, Japanese
+    "18-60 y Caucasian": (45.0, False, False),
+    "18-60 y Asian non-Japanese": (45.0, True, False),
+    "18-60 y Asian Japanese": (45.0, True, True),
+    "> 60 y Caucasian": (70.0, False, False),
+    "> 60 y Asian non-Japanese": (70.0, True, False),
+    "> 60 y Asian Japanese": (70.0, True, True),
+}
+TABLE_4 = [
+    ("18-60 y Caucasian", 28, 43.8, 147.3, 59.1, 274.4),
+    ("18-60 y Caucasian", 56, 72.5, 254.7, 119.7, 516.3),
+    ("18-60 y Caucasian", 84, 101.0, 362.2, 180.0, 758.0),
+    ("18-60 y Asian non-Japanese", 28, 44.1, 158.2, 73.4, 371.8),
+    ("18-60 y Asian non-Japanese", 56, 73.2, 275.9, 148.5, 704.8),
+    ("18-60 y Asian non-Japanese", 84, 102.4, 393.5, 223.5, 1037.0),
+    ("18-60 y Asian Japanese", 28, 57.5, 194.7, 72.1, 406.4),
+    ("18-60 y Asian Japanese", 56, 94.5, 335.1, 146.3, 760.8),
+    ("18-60 y Asian Japanese", 84, 131.3, 475.4, 220.4, 1114.0),
+    ("> 60 y Caucasian", 28, 44.6, 160.4, 57.3, 277.9),
+    ("> 60 y Caucasian", 56, 73.8, 275.8, 117.2, 522.0),
+    ("> 60 y Caucasian", 84, 102.7, 391.2, 177.0, 765.9),
+    ("> 60 y Asian non-Japanese", 28, 44.9, 171.0, 71.4, 373.9),
+    ("> 60 y Asian non-Japanese", 56, 74.4, 296.3, 145.9, 708.0),
+    ("> 60 y Asian non-Japanese", 84, 103.8, 421.5, 220.4, 1042.0),
+    ("> 60 y Asian Japanese", 28, 58.8, 212.2, 69.0, 409.2),
+    ("> 60 y Asian Japanese", 56, 96.5, 363.1, 141.7, 765.3),
+    ("> 60 y Asian Japanese", 84, 133.8, 513.9, 214.4, 1121.0),
+]
+# The vignette doses all devices at t = 0 (with the averaged FRn_eff, the same exposure as FRn
+# and FRn × 0.62 in separate depots, PK ref §5.4); we dose them 5 min apart (PK ref §3.2).
+REGIMENS = {"all devices at 0": 0.0, "devices 5 min apart": esk.DEVICE_INTERVAL_MIN}
+TABLE_4_GRID = np.arange(0.0, 24 * 60 + 0.125, 0.25)  # 0–24 h every 0.25 min
+# Tolerances, from what the data support (largest deviation over the 18 rows in brackets,
+# all devices at 0 / 5 min apart): esketamine Cmax 1.5% (+1.2% / +0.5%), esketamine AUC0–24 1%
+# (−0.4% / −0.4%), noresketamine Cmax 1% (+0.4% / +0.4%). The published values are rounded to
+# 0.1, and the vignette's own reproduction is within ~4% (esketamine) and ~2% (noresketamine
+# Cmax). Spacing the devices 5 min apart needs no looser tolerance: it lowers the esketamine
+# Cmax by at most 1.0% (84 mg), which moves it towards Table 4, and leaves AUC0–24 within 0.1%.
+ESKETAMINE_CMAX_REL = 0.015
+ESKETAMINE_AUC_REL = 0.01
+NORESKETAMINE_CMAX_REL = 0.01
+# PK ref §1.4 "Known issues" (nlmixr2lib vignette errata): noresketamine AUC0–24 is over-predicted
+# ~1.38–1.56× by the model as published (Vcn/F read literally), Cmax reproduced within 2%. We
+# reproduce the same over-prediction (1.375–1.556 here); this band fails if the model changes.
+NORESKETAMINE_AUC_RATIO = (1.35, 1.60)
+
+
+def stacked(systems: list[LinearSystem]) -> LinearSystem:
+    return LinearSystem(
+        np.concatenate([s.a for s in systems]),
+        np.concatenate([s.input_fraction for s in systems]),
+        systems[0].observed,
+        np.concatenate([s.volume_l for s in systems]),
+    )
+
+
+@functools.cache
+def table_4_simulation(dose_mg: int, interval_min: float) -> dict[str, tuple[float, ...]]:
+    """Per stratum: esketamine Cmax, AUC0–24 (trapezoid), noresketamine Cmax, AUC0–24."""
+    system = stacked(
+        [
+            esk.esketamine_system(age_years=age, asian=asian, japanese=japanese)
+            for age, asian, japanese in TABLE_4_STRATA.values()
+        ]
+    )
+    regimen = esk.intranasal_regimen(dose_mg, interval_min=interval_min)
+    amounts = simulate_amounts(system, regimen, TABLE_4_GRID)
+    parent = amounts[:, :, esk.CENTRAL] / system.volume_l[:, None] * 1000.0
+    metabolite = esk.noresketamine_ng_per_ml(amounts, MODEL)
+    hours = TABLE_4_GRID / 60.0
+    return {
+        stratum: (
+            float(parent[i].max()),
+            float(np.trapezoid(parent[i], hours)),
+            float(metabolite[i].max()),
+            float(np.trapezoid(metabolite[i], hours)),
+        )
+        for i, stratum in enumerate(TABLE_4_STRATA)
+    }
+
+
+@pytest.mark.parametrize("interval_min", REGIMENS.values(), ids=REGIMENS.keys())
+@pytest.mark.parametrize(
+    ("stratum", "dose_mg", "cmax", "auc", "nor_cmax", "nor_auc"),
+    TABLE_4,
+    ids=[f"{row[0]} {row[1]} mg" for row in TABLE_4],
+)
+def test_table_4_typical_exposure(
+    interval_min: float,
+    stratum: str,
+    dose_mg: int,
+    cmax: float,
+    auc: float,
+    nor_cmax: float,
+    nor_auc: float,
+) -> None:
+    # Perez-Ruixo 2021 Table 4, as transcribed in the nlmixr2lib vignette
+    # PerezRuixo_2020_esketamine.Rmd (see TABLE_4 above for the tolerances).
+    sim_cmax, sim_auc, sim_nor_cmax, sim_nor_auc = table_4_simulation(dose_mg, interval_min)[
+        stratum
+    ]
+    assert sim_cmax == pytest.approx(cmax, rel=ESKETAMINE_CMAX_REL)
+    assert sim_auc == pytest.approx(auc, rel=ESKETAMINE_AUC_REL)
+    assert sim_nor_cmax == pytest.approx(nor_cmax, rel=NORESKETAMINE_CMAX_REL)
+    low, high = NORESKETAMINE_AUC_RATIO
+    assert low <= sim_nor_auc / nor_auc <= high  # the known over-prediction, PK ref §1.4
+
+
+def test_spacing_the_devices_only_lowers_the_peak() -> None:
+    # 84 mg, 18–60 y Caucasian: 102.2 ng/mL all at 0, 101.2 ng/mL 5 min apart.
+    at_0 = table_4_simulation(84, 0.0)["18-60 y Caucasian"]
+    spaced = table_4_simulation(84, esk.DEVICE_INTERVAL_MIN)["18-60 y Caucasian"]
+    assert 0.985 < spaced[0] / at_0[0] < 0.995
+    assert spaced[1] == pytest.approx(at_0[1], rel=0.002)  # AUC0–24
+    assert spaced[2] == pytest.approx(at_0[2], rel=0.002)  # noresketamine Cmax
+
+
+def apparent_half_life_h(
+    times_min: np.ndarray, conc: np.ndarray, hours: tuple[float, float]
+) -> float:
+    """t½ from a log-linear least-squares fit over the window `hours`."""
+    window = (times_min >= hours[0] * 60) & (times_min <= hours[1] * 60)
+    slope_per_h = np.polyfit(times_min[window] / 60, np.log(conc[window]), 1)[0]
+    return float(np.log(2) / -slope_per_h)
+
+
+def test_noresketamine_half_life_against_the_label() -> None:
+    # PK ref §3.2 (J&J Medical Connect): noresketamine t½ ≈8 h. The metabolite's own
+    # disposition (CLn/F, Vcn/F, Q3/F, Vpn/F) has a terminal t½ of 5.75 h, but noresketamine
+    # keeps being formed from the parent, whose terminal t½ is 11.0 h, so its curve declines
+    # more slowly than its own disposition: over 8–24 h after 56 mg the apparent t½ is 7.5 h
+    # (the ≈8 h of the label, within 1 h), over 24–48 h 9.3 h, and it tends to the parent's
+    # 11.0 h (formation-rate-limited) only after 2 days.
+    disposition = half_lives_h(FULL.a[0][esk.NOR_CENTRAL :, esk.NOR_CENTRAL :])
+    assert disposition[-1] == pytest.approx(5.75, abs=0.01)
+    slowest = half_lives_h(FULL.a[0])[-1]
+    assert slowest == pytest.approx(half_lives_h(PARENT.a[0])[-1])  # the parent's phase
+    assert slowest == pytest.approx(11.03, abs=0.01)
+    times = np.arange(0.0, 96 * 60 + 1, 10.0)
+    amounts = simulate_amounts(FULL, esk.intranasal_regimen(56), times)
+    conc = esk.noresketamine_ng_per_ml(amounts, MODEL)[0]
+    first_day = apparent_half_life_h(times, conc, (8, 24))
+    assert first_day == pytest.approx(8.0, abs=1.0)  # label ≈8 h; model 7.5 h
+    assert first_day > disposition[-1]
+    assert apparent_half_life_h(times, conc, (24, 48)) == pytest.approx(9.3, abs=0.1)
+    assert 10.3 < apparent_half_life_h(times, conc, (48, 96)) < slowest

@@ -28,7 +28,28 @@ OPTION = {
     "dose_mg": "--dose-mg",
     "age_years": "--age-years",
     "asian": "--asian",
+    "japanese": "--japanese",
+    "threshold_ng_per_ml": "--threshold-ng-per-ml",
+    "doses": "--doses",
+    "device_times_min": "--device-times-min",
 }
+
+
+def parse_doses(text: str) -> list[dict[str, str]]:
+    """`--doses 0:10,0-40:25`: a 10 mg bolus at 0 and 25 mg infused from 0 to 40 min."""
+    doses: list[dict[str, str]] = []
+    for item in text.split(","):
+        when, sep, mg = item.strip().partition(":")
+        start, dash, end = when.partition("-")
+        if not sep or not start.strip() or not mg.strip() or (dash and not end.strip()):
+            raise CommandError(
+                f"--doses: {item.strip()!r} is not MIN:MG or START-END:MG.", returncode=USAGE_ERROR
+            )
+        dose = {"start_min": start.strip(), "mg": mg.strip()}
+        if dash:
+            dose["end_min"] = end.strip()
+        doses.append(dose)
+    return doses
 
 
 class Command(BaseCommand):
@@ -55,6 +76,24 @@ class Command(BaseCommand):
             "--asian", action="store_true", help="Asian race (esketamine covariate)"
         )
         parser.add_argument(
+            "--japanese",
+            action="store_true",
+            help="Japanese (esketamine covariate on the nasal fraction; implies --asian)",
+        )
+        parser.add_argument(
+            "--doses",
+            help="ketamine as given, in mg: MIN:MG for a bolus, START-END:MG for an infusion "
+            "segment, comma-separated (e.g. 0:10,0-40:25); replaces --dose-mg-per-kg",
+        )
+        parser.add_argument(
+            "--device-times-min",
+            help="esketamine as given: minute of each device, comma-separated (e.g. 0,6,12)",
+        )
+        parser.add_argument(
+            "--threshold-ng-per-ml",
+            help="concentration line for time above / time until below (default 100 ng/mL)",
+        )
+        parser.add_argument(
             "--infusion-min", default="40", help="IV infusion duration in min (0 = bolus)"
         )
         parser.add_argument("--at-min", required=True, help="comma-separated sampling times in min")
@@ -62,8 +101,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0, help="random seed (population)")
         parser.add_argument(
             "--variability",
-            default="otto2021",
-            help=f"IIV preset: {', '.join(VARIABILITY)} (both borrowed; see population.py)",
+            default=None,
+            help=f"IIV preset: ketamine {', '.join(VARIABILITY)} (borrowed; see population.py, "
+            "default otto2021); esketamine perez-ruixo2021 (published, the default)",
         )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -82,11 +122,21 @@ class Command(BaseCommand):
             dose_mg=options["dose_mg"],
             age_years=options["age_years"],
             asian=options["asian"],
+            japanese=options["japanese"],
+            threshold_ng_per_ml=options["threshold_ng_per_ml"],
+            doses=parse_doses(options["doses"]) if options["doses"] else None,
+            device_times_min=(
+                [t.strip() for t in options["device_times_min"].split(",")]
+                if options["device_times_min"]
+                else None
+            ),
         )
         try:
             result = predict(request)
         except PredictionError as error:
-            option = OPTION.get(error.field, error.field)
+            option = OPTION.get(error.field.split("[")[0], error.field)
+            if error.field.startswith("doses["):
+                option = f"--doses item {error.field[len('doses') :]}"
             raise CommandError(f"{option}: {error.message}", returncode=USAGE_ERROR) from None
         if options["json"]:
             self.stdout.write(json.dumps(result))
