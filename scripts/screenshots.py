@@ -371,6 +371,20 @@ def ledger_screenshots(page: Page, base: str, problems: list[str]) -> None:
     shoot(page, "20-ledger-waste")
 
 
+def pk_screenshots(page: Page, base: str) -> None:
+    """The PK explorer from a chart (ketamine, prefilled), then esketamine 56 vs 84 mg."""
+    page.get_by_role("navigation", name="Chart sections").get_by_role(
+        "link", name="Weight & height"
+    ).click()
+    page.get_by_role("link", name="PK explorer").click()
+    expect(page.get_by_role("img", name="Predicted concentration curves")).to_be_visible()
+    shoot(page, "21-pk-explorer")
+    page.get_by_label("Route").select_option("intranasal")
+    page.get_by_role("button", name="Predict").click()
+    expect(page.get_by_role("cell", name="esketamine 84 mg")).to_be_visible()
+    shoot(page, "22-pk-esketamine")
+
+
 def take_screenshots(
     page: Page, base: str, browser: Browser, problems: list[str], database: Path
 ) -> None:
@@ -400,6 +414,7 @@ def take_screenshots(
         "aria-current", "page"
     )
     shoot(page, "05-chart-weights")
+    pk_screenshots(page, base)
 
     page.goto(f"{base}/patients/new/")
     page.get_by_label("Legal given name").fill("Imogen")
