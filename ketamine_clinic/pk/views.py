@@ -24,6 +24,17 @@ SEED = 20261126  # one fixed seed: the same form gives the same bands
 
 
 class ExplorerForm(forms.Form):
+    # Field groups as the page shows them; the CSS hides the group of the other drug.
+    GROUPS = (
+        (
+            "Ketamine",
+            "pk-ketamine",
+            ("model", "weight_kg", "dose_1", "minutes_1", "dose_2", "minutes_2"),
+        ),
+        ("Esketamine", "pk-esketamine", ("spray_1", "spray_2", "age_years", "asian", "japanese")),
+        ("Prediction", "pk-common", ("population", "threshold_ng_per_ml")),
+    )
+
     route = forms.ChoiceField(
         choices=[
             ("iv", "IV infusion (ketamine)"),
@@ -65,7 +76,9 @@ class ExplorerForm(forms.Form):
         required=False, min_value=18, max_value=86, label="Age (esketamine covariate)"
     )
     asian = forms.BooleanField(required=False, label="Asian (esketamine covariate)")
-    japanese = forms.BooleanField(required=False, label="Japanese (esketamine covariate)")
+    japanese = forms.BooleanField(
+        required=False, label="Japanese (esketamine covariate; counts as Asian too)"
+    )
     population = forms.IntegerField(
         required=False,
         min_value=0,
@@ -161,6 +174,10 @@ def explorer(request: StaffRequest) -> HttpResponse:
             "form": form,
             "patient": patient,
             "prediction": block,
+            "groups": [
+                (title, css, [form[name] for name in names])
+                for title, css, names in ExplorerForm.GROUPS
+            ],
             "today": timezone.localdate(),
         },
     )
