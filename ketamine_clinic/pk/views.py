@@ -14,7 +14,7 @@ from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
-from ketamine_clinic.patients.selectors import chart_summary, patient_for
+from ketamine_clinic.patients.selectors import patient_chart
 
 from .prediction_block import prediction_block
 
@@ -151,8 +151,8 @@ def explorer(request: StaffRequest) -> HttpResponse:
         "weight_kg": "70",
     }
     if request.GET.get("patient", "").isdigit():
-        patient = patient_for(request.user, int(request.GET["patient"]))
-        summary = chart_summary(patient, request.user)
+        summary = patient_chart(request.user, int(request.GET["patient"]))  # audited read
+        patient = summary.patient
         if summary.latest_weight:
             initial["weight_kg"] = summary.latest_weight.weight_kg
         if 18 <= summary.age <= 86:

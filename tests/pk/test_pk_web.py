@@ -103,8 +103,13 @@ def test_api_esketamine_bad_dose_names_the_field(world, client, token_for, dose_
 
 def test_the_explorer_prefills_the_patients_weight_and_compares_two_regimens(world, login):
     client = login(world.prescriber)
+    from ketamine_clinic.audit.models import AuditEvent
+
     page = client.get("/pk/", {"patient": world.patient1.pk}).content.decode()
     assert 'value="82.4"' in page  # the latest weight on the chart
+    # Name, MRN, age and weight are shown: the read is audited like opening the chart.
+    read = AuditEvent.objects.filter(patient=world.patient1, action="chart.view").latest("pk")
+    assert read.actor == world.prescriber
     assert 'src="data:image/svg+xml;base64,' in page
     rows = re.findall(r"<tr><td>(0\.[0-9]+ mg/kg over 40 min)</td>", page)
     assert rows == ["0.5 mg/kg over 40 min", "0.75 mg/kg over 40 min"]
