@@ -101,14 +101,26 @@ def _propagators(a: FloatArray, dt: float) -> tuple[FloatArray, FloatArray]:
     return full[:, :n, :n], full[:, :n, n:]
 
 
-def simulate_amounts(system: LinearSystem, regimen: Regimen, times_min: FloatArray) -> FloatArray:
-    """Return the amounts (mg) in every compartment, shaped (N, len(times), n)."""
+def simulate_amounts(
+    system: LinearSystem,
+    regimen: Regimen,
+    times_min: FloatArray,
+    keep: Sequence[int] | None = None,
+) -> FloatArray:
+    """Return the amounts (mg) in every compartment, shaped (N, len(times), n).
+
+    With `keep`, only those compartments, in that order (N, len(times), len(keep)): the state
+    is still propagated in full, but a large population stores only what is read.
+    """
     times = np.asarray(times_min, dtype=np.float64)
     if times.ndim != 1:
         raise ValueError("times_min must be one-dimensional")
     n_sub, n = system.subjects, system.compartments
     _check_regimen(regimen, n)
-    out = np.zeros((times.size, n_sub, n))  # time-major while filling, transposed at the end
+    kept = list(range(n)) if keep is None else list(keep)
+    if any(not 0 <= k < n for k in kept):
+        raise ValueError("keep names a compartment that does not exist")
+    out = np.zeros((times.size, n_sub, len(kept)))  # time-major while filling
     if times.size == 0:
         return np.moveaxis(out, 0, 1)
     breaks: set[float] = set(times.tolist())
@@ -143,14 +155,14 @@ def simulate_amounts(system: LinearSystem, regimen: Regimen, times_min: FloatArr
                 fraction = system.input_fraction[:, dose.compartment]
                 x[:, dose.compartment] += dose.amount_mg * fraction
         for k in wanted.get(i, []):
-            out[k] = x
+            out[k] = x[:, kept]
     return np.moveaxis(out, 0, 1)
 
 
 def simulate(system: LinearSystem, regimen: Regimen, times_min: FloatArray) -> FloatArray:
     """Return the observed concentration in ng/mL, shaped (N, len(times))."""
-    amounts = simulate_amounts(system, regimen, times_min)
-    mg_per_l = amounts[:, :, system.observed] / system.volume_l[:, None]
+    amounts = simulate_amounts(system, regimen, times_min, keep=[system.observed])
+    mg_per_l = amounts[:, :, 0] / system.volume_l[:, None]
     return mg_per_l * NG_PER_ML_PER_MG_PER_L
 
 

@@ -142,3 +142,15 @@ def test_population_percentiles_ordered_and_reproducible() -> None:
     assert np.all(p.p05[1:] < p.p95[1:])
     typical = simulate(iv_system(CLEMENTS_250, 70.0), regimen, TIMES)[0]
     np.testing.assert_allclose(p.median[1:], typical[1:], rtol=0.1)
+
+
+def test_keep_stores_only_the_compartments_asked_for() -> None:
+    system = population_system(IM_KETAMINE, 70.0, 5, seed=2)
+    regimen = [Bolus(0.0, 35.0, im_depot(IM_KETAMINE)), Infusion(10.0, 30.0, 0.5, CENTRAL)]
+    full = simulate_amounts(system, regimen, TIMES)
+    kept = simulate_amounts(system, regimen, TIMES, keep=[2, CENTRAL])
+    assert kept.shape == (5, TIMES.size, 2)
+    np.testing.assert_array_equal(kept[:, :, 0], full[:, :, 2])  # the depot, as asked
+    np.testing.assert_array_equal(kept[:, :, 1], full[:, :, CENTRAL])
+    with pytest.raises(ValueError, match="does not exist"):
+        simulate_amounts(system, regimen, TIMES, keep=[3])
