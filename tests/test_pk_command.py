@@ -86,6 +86,15 @@ def test_human_output() -> None:
         ([*STANDARD, "--at-min", "40", "--route", "oral"], "--drug/--route"),
         ([*STANDARD, "--at-min", "40", "--drug", "aspirin"], "--drug/--route"),
         ([*STANDARD, "--at-min", "40", "--infusion-min", "-1"], "--infusion-min"),
+        # Bounds on one request's work (prediction.py): a session's dosing within 24 h,
+        # at most 2,000 virtual patients and 1,500 times; IM doses bounded like IV ones.
+        ([*STANDARD, "--at-min", "40", "--infusion-min", "1441"], "--infusion-min"),
+        ([*STANDARD, "--at-min", "40", "--population", "2001"], "--population"),
+        ([*STANDARD, "--at-min", ",".join(str(t) for t in range(1501))], "--at-min"),
+        (
+            ["--route", "im", "--weight-kg", "70", "--dose-mg-per-kg", "5.1", "--at-min", "40"],
+            "--dose-mg-per-kg",
+        ),
     ],
 )
 def test_bad_input_exits_2(args: list[str], field: str) -> None:
@@ -196,12 +205,15 @@ def test_a_rate_change_is_two_segments() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--doses", "0-40:300,0:100"], "above the 5.0 mg/kg IV limit"),  # 5.71 mg/kg in all
+        (["--doses", "0-40:300,0:100"], "5.71 mg/kg in all: above the 5.0 mg/kg limit"),
         (["--doses", "10:20"], "first dose starts at 0"),
         (["--doses", "0:-5"], "--doses item [1].mg"),
         (["--doses", "0:10,40-20:5"], "--doses item [2].end_min"),
         (["--doses", "0:x"], "--doses item [1].mg"),
         (["--doses", "0-:10"], "not MIN:MG or START-END:MG"),
+        (["--doses", "0:10,0-1441:10"], "--doses item [2].end_min"),
+        (["--doses", "0:10,1441:10"], "--doses item [2].start_min"),
+        (["--route", "im", "--doses", "0:300,60:100"], "5.71 mg/kg in all"),
         (["--doses", "10"], "not MIN:MG or START-END:MG"),
         (["--route", "im", "--doses", "0-5:20"], "an IM injection has no duration"),
         (["--doses", "0:10", "--dose-mg-per-kg", "0.5"], "not both"),
@@ -263,6 +275,7 @@ def test_device_times_as_given() -> None:
         (["--device-times-min", "0,5,10,15"], "--device-times-min"),
         (["--device-times-min", "5,10"], "--device-times-min"),
         (["--device-times-min", "0,10,5"], "--device-times-min"),
+        (["--device-times-min", "0,5,61"], "--device-times-min"),
         (["--dose-mg", "56", "--variability", "otto2021"], "--variability"),
         (["--dose-mg", "56", "--doses", "0:28"], "--doses"),
     ],

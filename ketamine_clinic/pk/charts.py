@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
+from ketamine_clinic.clinical.pharmacokinetics.metrics import DISSOCIATION_THRESHOLD_NG_PER_ML
 from ketamine_clinic.measures.charts import as_data_uri
 
 _COLOURS = ["#1f5f8b", "#b3541e", "#2e7d32", "#6b2fa0"]
@@ -33,7 +34,7 @@ class Curve:
 
 def concentration_chart(
     curves: Sequence[Curve],
-    threshold_ng_per_ml: float | None = 100.0,
+    threshold_ng_per_ml: float | None = DISSOCIATION_THRESHOLD_NG_PER_ML,
     *,
     substance: str = "ketamine",
     title: str = "Predicted concentration (median, 5–95% band)",

@@ -71,7 +71,8 @@ def _curve(label: str, result: dict[str, Any], key: str = "concentration_ng_per_
 
 
 def _caveats(request: PredictionRequest, result: dict[str, Any]) -> list[str]:
-    if request.drug == "esketamine":
+    drug, route, model = request.drug.lower(), request.route.lower(), request.model.lower()
+    if drug == "esketamine":
         keys = ["esketamine-threshold", "noresketamine"]
         if result.get("population"):
             keys.append("esketamine-iiv")
@@ -79,11 +80,11 @@ def _caveats(request: PredictionRequest, result: dict[str, Any]) -> list[str]:
     keys = ["norketamine"]
     if result.get("population"):
         keys.append("borrowed-iiv")
-    if request.route == "im":
+    if route == "im":
         keys.append("im-ka")
     elif any(d["end_min"] == d["start_min"] for d in result.get("doses", [])):
         keys.append("bolus")
-    if request.route == "iv" and request.model == "domino":
+    if route == "iv" and model == "domino":
         keys.append("domino")
     return keys
 

@@ -13,7 +13,12 @@ from django.utils import timezone
 from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.permissions import Perm
-from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
+from ketamine_clinic.clinical.pharmacokinetics import esketamine as esk
+from ketamine_clinic.clinical.pharmacokinetics.prediction import (
+    MAX_POPULATION,
+    MAX_THRESHOLD_NG_PER_ML,
+    PredictionRequest,
+)
 from ketamine_clinic.patients.selectors import patient_chart
 
 from .prediction_block import prediction_block
@@ -73,7 +78,10 @@ class ExplorerForm(forms.Form):
         label="Esketamine regimen 2",
     )
     age_years = forms.IntegerField(
-        required=False, min_value=18, max_value=86, label="Age (esketamine covariate)"
+        required=False,
+        min_value=int(esk.MIN_AGE_YEARS),
+        max_value=int(esk.MAX_AGE_YEARS),
+        label="Age (esketamine covariate)",
     )
     asian = forms.BooleanField(required=False, label="Asian (esketamine covariate)")
     japanese = forms.BooleanField(
@@ -82,7 +90,7 @@ class ExplorerForm(forms.Form):
     population = forms.IntegerField(
         required=False,
         min_value=0,
-        max_value=2000,
+        max_value=MAX_POPULATION,
         initial=300,
         label="Virtual patients (0: typical patient only)",
     )
@@ -90,7 +98,7 @@ class ExplorerForm(forms.Form):
         max_digits=6,
         decimal_places=1,
         min_value=1,
-        max_value=10000,
+        max_value=MAX_THRESHOLD_NG_PER_ML,
         required=False,
         label="Line at (ng/mL)",
         help_text="Default 100 ng/mL, the racemic-ketamine level linked to dissociation",
@@ -155,7 +163,7 @@ def explorer(request: StaffRequest) -> HttpResponse:
         patient = summary.patient
         if summary.latest_weight:
             initial["weight_kg"] = summary.latest_weight.weight_kg
-        if 18 <= summary.age <= 86:
+        if esk.MIN_AGE_YEARS <= summary.age <= esk.MAX_AGE_YEARS:
             initial["age_years"] = summary.age
     form = ExplorerForm(request.GET if "route" in request.GET else None, initial=initial)
     data = (

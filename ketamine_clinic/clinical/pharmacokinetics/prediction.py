@@ -24,12 +24,28 @@ from . import norketamine as nor
 from .metrics import DISSOCIATION_THRESHOLD_NG_PER_ML, exposure
 from .models import CENTRAL, IM_KETAMINE, IV_MODELS, im_depot, im_system, iv_system
 from .population import VARIABILITY, percentiles, population_system
-from .solver import Bolus, Dose, FloatArray, Infusion, LinearSystem, simulate_amounts
+from .solver import (
+    NG_PER_ML_PER_MG_PER_L,
+    Bolus,
+    Dose,
+    FloatArray,
+    Infusion,
+    LinearSystem,
+    simulate_amounts,
+)
 
 # The issue's upper limit for an IV dose (sub-anaesthetic to anaesthetic range, issue #6); it
-# applies to the total of a session's doses.
-IV_MAX_DOSE_MG_PER_KG = 5.0
-MAX_POPULATION = 100_000
+# applies to the total of a session's doses. The reference publishes no IM maximum (its "usual IM
+# dose 0.5–1 mg/kg" is unconfirmed, reference.md §1), so the same bound refuses absurd IM doses:
+# an input check, not a dosing recommendation.
+MAX_DOSE_MG_PER_KG = 5.0
+# Bounds on the work one request may ask for (a request runs inside a web worker): not clinical.
+# 2,000 virtual patients give stable 5th–95th percentiles; bench/pk_bench.py runs 10,000 through
+# the core directly. 1,500 times cover 24 h at 1-minute resolution.
+MAX_POPULATION = 2_000
+MAX_TIMES = 1_500
+MAX_DOSING_MIN = 24 * 60.0  # ketamine doses and infusions of one session, within 24 h
+MAX_DEVICE_SPREAD_MIN = 60.0  # the devices of one esketamine session, within an hour
 # Not a clinical limit: a threshold above this is a typing error (anaesthetic concentrations are
 # 1200–2400 ng/mL, PK ref §3.1), so it is refused rather than drawn off the chart.
 MAX_THRESHOLD_NG_PER_ML = 10_000.0
@@ -97,6 +113,8 @@ def _increasing(values: Sequence[Any], field: str, allow_empty: bool = False) ->
         numbers.append(value)
     if not numbers and not allow_empty:
         raise PredictionError(field, "give at least one time.")
+    if len(numbers) > MAX_TIMES:
+        raise PredictionError(field, f"at most {MAX_TIMES} times.")
     return numbers
 
 
@@ -181,6 +199,11 @@ def _given_doses(request: PredictionRequest, route: str, weight: float) -> list[
             raise PredictionError(f"{field}.end_min", "an infusion cannot end before it starts.")
         if end > start and route == "im":
             raise PredictionError(f"{field}.end_min", "an IM injection has no duration.")
+        if end > MAX_DOSING_MIN:
+            raise PredictionError(
+                f"{field}.{'end_min' if end > start else 'start_min'}",
+                f"one session's doses fall within {MAX_DOSING_MIN:g} min of the first.",
+            )
         if end > start:
             regimen.append(Infusion(start, end, mg / (end - start), depot))
         else:
@@ -191,10 +214,10 @@ def _given_doses(request: PredictionRequest, route: str, weight: float) -> list[
     total = sum(d.amount_mg for d in regimen if isinstance(d, Bolus)) + sum(
         d.rate_mg_per_min * (d.end_min - d.start_min) for d in regimen if isinstance(d, Infusion)
     )
-    if route == "iv" and total / weight > IV_MAX_DOSE_MG_PER_KG + 1e-9:
+    if total / weight > MAX_DOSE_MG_PER_KG + 1e-9:
         raise PredictionError(
             "doses",
-            f"{total / weight:.2f} mg/kg in all: above the {IV_MAX_DOSE_MG_PER_KG} mg/kg IV limit.",
+            f"{total / weight:.2f} mg/kg in all: above the {MAX_DOSE_MG_PER_KG} mg/kg limit.",
         )
     return regimen
 
@@ -205,14 +228,18 @@ def _planned_dose(request: PredictionRequest, route: str, weight: float) -> list
     dose_per_kg = _number(request.dose_mg_per_kg, "dose_mg_per_kg")
     if dose_per_kg <= 0:
         raise PredictionError("dose_mg_per_kg", "the dose must be greater than 0.")
-    if route == "iv" and dose_per_kg > IV_MAX_DOSE_MG_PER_KG:
-        raise PredictionError("dose_mg_per_kg", f"an IV dose above {IV_MAX_DOSE_MG_PER_KG} mg/kg.")
+    if dose_per_kg > MAX_DOSE_MG_PER_KG:
+        raise PredictionError(
+            "dose_mg_per_kg", f"an {route.upper()} dose above {MAX_DOSE_MG_PER_KG} mg/kg."
+        )
     dose_mg = dose_per_kg * weight
     if route == "im":
         return [Bolus(0.0, dose_mg, im_depot(IM_KETAMINE))]
     duration = _number(request.infusion_min, "infusion_min")
-    if duration < 0:
-        raise PredictionError("infusion_min", "0 (a bolus) or more minutes.")
+    if not 0 <= duration <= MAX_DOSING_MIN:
+        raise PredictionError(
+            "infusion_min", f"0 (a bolus) to {MAX_DOSING_MIN:g} minutes (one session)."
+        )
     if duration == 0:
         return [Bolus(0.0, dose_mg, CENTRAL)]
     return [Infusion(0.0, duration, dose_mg / duration, CENTRAL)]
@@ -250,10 +277,12 @@ def _predict_ketamine(request: PredictionRequest, route: str) -> dict[str, Any]:
         parent = im_system(model_obj, weight)
     nor_cl, nor_v = nor.sample_norketamine_factors(n, request.seed) if n else (None, None)
     full = nor.with_norketamine(parent, weight, cl_factor=nor_cl, v_factor=nor_v)
-    amounts = simulate_amounts(full, regimen, np.asarray(times))
-    conc = amounts[:, :, full.observed] / full.volume_l[:, None] * 1000.0
-    metabolite = nor.norketamine_ng_per_ml(
-        amounts, full, nor.norketamine_volume_l(weight, v_factor=nor_v, n=max(n, 1))
+    conc, metabolite = _parent_and_metabolite(
+        full,
+        regimen,
+        times,
+        nor.norketamine_central(full),
+        nor.norketamine_volume_l(weight, v_factor=nor_v, n=max(n, 1)),
     )
     result: dict[str, Any] = {"model": model_obj.name, "times_min": times}
     result.update(_summary(conc, exposure(parent, regimen, threshold), n, request.seed))
@@ -266,6 +295,19 @@ def _predict_ketamine(request: PredictionRequest, route: str) -> dict[str, Any]:
     if n:
         result["variability"] = variability
     return result
+
+
+def _parent_and_metabolite(
+    system: LinearSystem,
+    regimen: Sequence[Dose],
+    times: list[float],
+    metabolite: int,
+    metabolite_volume_l: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Parent and metabolite concentrations (ng/mL), each (N, T); only those two are stored."""
+    kept = simulate_amounts(system, regimen, np.asarray(times), keep=[system.observed, metabolite])
+    parent = kept[:, :, 0] / system.volume_l[:, None] * NG_PER_ML_PER_MG_PER_L
+    return parent, kept[:, :, 1] / metabolite_volume_l[:, None] * NG_PER_ML_PER_MG_PER_L
 
 
 def _summary(conc: FloatArray, metrics: Any, n: int, seed: int) -> dict[str, Any]:
@@ -322,6 +364,11 @@ def _predict_esketamine(request: PredictionRequest) -> dict[str, Any]:
             raise PredictionError(
                 "device_times_min", "time 0 is the start of dosing: the first device is at 0."
             )
+        if device_times[-1] > MAX_DEVICE_SPREAD_MIN:
+            raise PredictionError(
+                "device_times_min",
+                f"one session's devices are used within {MAX_DEVICE_SPREAD_MIN:g} min.",
+            )
     if request.dose_mg is None:
         if device_times is None:
             raise PredictionError("dose_mg", "required for esketamine (28, 56 or 84 mg).")
@@ -360,10 +407,8 @@ def _predict_esketamine(request: PredictionRequest) -> dict[str, Any]:
         )
 
     full = system(metabolite=True)
-    amounts = simulate_amounts(full, regimen, np.asarray(times))
-    conc = amounts[:, :, full.observed] / full.volume_l[:, None] * 1000.0
-    noresketamine = esk.noresketamine_ng_per_ml(
-        amounts, model, esk.noresketamine_volume_l(model, factors)
+    conc, noresketamine = _parent_and_metabolite(
+        full, regimen, times, esk.NOR_CENTRAL, esk.noresketamine_volume_l(model, factors)
     )
     # Metrics on the parent-only system, so that λz (AUC tail) is esketamine's own.
     metrics = exposure(system(metabolite=False), regimen, threshold)
