@@ -35,6 +35,7 @@ lint: install
 	$(BIN)/ruff check ketamine_clinic tests scripts
 	$(BIN)/ruff format --check ketamine_clinic tests scripts
 	$(BIN)/mypy ketamine_clinic
+	DJANGO_SETTINGS_MODULE=ketamine_clinic.settings_test $(BIN)/python -m django makemigrations --check --dry-run
 
 screenshots: install browser
 	$(BIN)/python scripts/screenshots.py

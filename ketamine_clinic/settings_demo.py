@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from .settings import *  # noqa: F403
-from .settings import DATA_DIR
+from .settings import DATA_DIR, DATABASES
 
 KETAMINE_CLINIC_DEMO = True
 KETAMINE_CLINIC_REQUIRE_MFA = False
@@ -18,15 +18,6 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 if not os.environ.get("DATABASE_URL"):
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(DATA_DIR / "demo.sqlite3"),
-            "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                "PRAGMA foreign_keys=ON;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
-    }
+    # Its own SQLite file (same WAL options as settings.py), apart from a real clinic's.
+    # A new dict: settings.py's stays as it is for any other settings module that imports it.
+    DATABASES = {"default": {**DATABASES["default"], "NAME": str(DATA_DIR / "demo.sqlite3")}}

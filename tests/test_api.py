@@ -484,10 +484,18 @@ def test_a_search_writes_one_patient_search_audit_event(world, api):
     assert event.patient is None
 
 
-def test_listing_without_a_query_writes_no_search_event(world, api):
+def test_listing_without_a_query_is_audited_too(world, api):
+    """A list is a read of names, MRNs and birth dates: a stolen token paging through it
+    leaves a trace."""
     api.get(world.nurse, "/patients")
     api.get(world.nurse, "/patients", q="   ")
-    assert not events("patient.search").exists()
+    listed = events("patient.search").order_by("pk")
+    assert [(e.actor, e.clinic, e.detail, e.channel) for e in listed] == [
+        (world.nurse, world.clinic1, {"query": ""}, "api"),
+        (world.nurse, world.clinic1, {"query": ""}, "api"),
+    ]
+    assert not api.get(world.auditor, "/patients").json()["items"]
+    assert not events("patient.search", actor=world.auditor).exists()  # no clinic to list
 
 
 # --- POST /patients --------------------------------------------------------------------------
@@ -851,6 +859,17 @@ def test_a_patch_that_changes_nothing_writes_no_update_event(world, api):
     empty = api.patch(world.nurse, f"/patients/{world.patient1.pk}", {})
     assert response.status_code == empty.status_code == 200
     assert not events("patient.update").exists()
+    # Each answer is the whole chart: each is recorded as a chart view.
+    assert events("chart.view", actor=world.nurse, patient=world.patient1).count() == 2
+    assert empty.json()["legal_family_name"] == "Moreno"
+
+
+def test_a_patch_answer_is_recorded_as_a_chart_view_after_the_update(world, api):
+    api.patch(world.nurse, f"/patients/{world.patient1.pk}", {"phone": "555-0142"})
+    update, view = list(AuditEvent.objects.filter(patient=world.patient1).order_by("pk"))[-2:]
+    assert (update.action, view.action) == ("patient.update", "chart.view")
+    assert update.correlation_id == view.correlation_id  # one request
+    assert view.channel == "api"
 
 
 def test_front_desk_may_patch_contact_details(world, api):
@@ -951,9 +970,9 @@ def test_a_patch_with_one_bad_field_changes_none_of_the_others(world, api):
     assert patient_row(world.patient1) == row_before
 
 
-# The API must hold a patient to the same rules as the web form. The next four tests fail
-# against the current code: JSON null for a text field is a 500 (IntegrityError), a name of
-# spaces is stored, and "no known drug allergies" is accepted next to a listed allergy.
+# The API must hold a patient to the same rules as the web form: JSON null for a text field
+# (a NOT NULL column), a name of spaces, and "no known drug allergies" next to a listed allergy
+# are each refused by name.
 
 
 @pytest.mark.parametrize("field", ["phone", "allergies", "preferred_name"])
@@ -983,7 +1002,7 @@ def test_null_for_a_text_field_on_registration_is_422_not_a_server_error(world, 
 
 
 def test_a_whitespace_only_family_name_is_refused_like_an_empty_one(world, api):
-    """The web form strips it to "" and refuses it; the API stores "   "."""
+    """The web form strips it to "" and refuses it; so does the API."""
     before = snapshot(world)
     response = api.post(world.nurse, "/patients", new_patient(world, legal_family_name="   "))
     assert response.status_code == 422
@@ -1001,7 +1020,7 @@ def test_a_whitespace_only_family_name_is_refused_like_an_empty_one(world, api):
 def test_no_known_drug_allergies_cannot_be_set_while_allergies_are_listed(
     world, api, stored_allergies, changes
 ):
-    """PatientForm.clean refuses NKDA with allergies listed; the service does not check it."""
+    """Patient.clean refuses NKDA with allergies listed, on every path."""
     Patient.objects.filter(pk=world.patient1.pk).update(allergies=stored_allergies)
     row_before = patient_row(world.patient1)
 
@@ -1106,24 +1125,23 @@ def test_a_bad_weight_is_422_naming_the_field_and_writes_nothing(world, api, pay
     assert snapshot(world) == before
 
 
-def test_a_measurement_time_without_utc_offset_is_not_a_server_error(world, api, client):
-    """Reading it in a defined zone (201) or refusing it by name (422) are both correct.
-
-    Fails against the current code: a 500, TypeError comparing naive and aware datetimes.
-    """
+def test_a_measurement_time_without_utc_offset_is_refused_by_name(world, api, client):
+    """A time without its offset is ambiguous: refused, not guessed (nor a server error)."""
     client.raise_request_exception = False
+    before = snapshot(world)
     response = api.post(
         world.nurse,
         f"/patients/{world.patient1.pk}/weights",
         {"weight_kg": 80.0, "measured_at": "2024-01-01T10:00:00"},
     )
-    assert response.status_code in (201, 422)
-    if response.status_code == 422:
-        assert error_fields(response) == ["measured_at"]
-    else:
-        row = WeightMeasurement.objects.filter(patient=world.patient1).order_by("-id").first()
-        assert row is not None
-        assert timezone.is_aware(row.measured_at)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "field": "measured_at",
+            "message": "Give the time with its UTC offset, e.g. 2026-11-26T09:30:00Z.",
+        }
+    ]
+    assert snapshot(world) == before
 
 
 @pytest.mark.parametrize("username", ["frontdesk", "admin"])
@@ -1428,8 +1446,8 @@ def test_clinic2_chart_events_are_not_visible_to_the_clinic1_auditor(world, api,
 def test_a_clinic2_nurses_patient_search_is_not_visible_to_the_clinic1_auditor(world, api):
     """The search names a clinic-2 patient; clinic 1's auditor must not read it.
 
-    Fails against the current code: a search is recorded without a clinic, and the auditor
-    sees every clinic-less event of the organisation's staff, query text included.
+    A search is recorded once per clinic searched, so it is not one of the clinic-less events
+    of the organisation's staff that every auditor of the organisation sees.
     """
     api.get(world.nurse2, "/patients", q="Keller")
     assert events("patient.search", actor=world.nurse2).count() == 1

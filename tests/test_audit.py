@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -163,15 +163,17 @@ def test_audit_page_and_csv_export(world, login):
     assert export.detail == {"filters": {"patient": str(world.patient1.pk)}, "rows": 2}
 
 
-def test_csv_cells_cannot_become_spreadsheet_formulas(world, login):
-    services.patient_update(
-        actor=world.frontdesk, patient=world.patient1, changes={"address": "=HYPERLINK(1)"}
-    )
+def test_csv_cells_cannot_become_spreadsheet_formulas(world, client, login):
+    # A failed sign-in keeps the username as typed: a cell of its own in the export.
+    for typed in ("=HYPERLINK(1)", "+1+1", "-1+1", "@SUM(1)"):
+        client.post("/accounts/login/", {"login": typed, "password": "wrong"})
     client = login(world.auditor)
     body = b"".join(client.get("/audit/export.csv").streaming_content).decode()
-    assert "=HYPERLINK" in body  # inside the JSON of the changes column, which starts with {
-    for row in csv.reader(io.StringIO(body)):
-        assert all(not cell.startswith(("=", "+", "@")) for cell in row)
+    rows = list(csv.DictReader(io.StringIO(body)))
+    typed = {r["actor_username"] for r in rows if r["action"] == "auth.login_failed"}
+    assert typed == {"'=HYPERLINK(1)", "'+1+1", "'-1+1", "'@SUM(1)"}
+    for row in rows:
+        assert all(not cell.startswith(("=", "+", "-", "@")) for cell in row.values())
 
 
 def test_the_audit_page_finds_a_patient_by_mrn(world, login):
@@ -180,6 +182,68 @@ def test_the_audit_page_finds_a_patient_by_mrn(world, login):
     assert "3 events" not in by_mrn and "2 events" in by_mrn  # patient.create, weight.record
     foreign = client.get("/audit/", {"patient": "TH000002"}).content.decode()
     assert "0 events" in foreign  # clinic 2's patient is not this auditor's
+
+
+def test_an_all_digit_mrn_finds_its_patient_not_the_patient_with_that_id(world, login):
+    imported = services.patient_register(
+        actor=world.nurse,
+        clinic=world.clinic1,
+        details={
+            "legal_given_name": "Ines",
+            "legal_family_name": "Park",
+            "date_of_birth": date(1990, 1, 2),
+            "sex": "female",
+        },
+        mrn=str(world.patient1.pk).zfill(6),
+    )
+    body = login(world.auditor).get("/audit/", {"patient": imported.mrn}).content.decode()
+    assert "1 event." in body  # Ines Park's patient.create; none of patient 1's
+    assert f'?patient={imported.mrn}"' in body
+    assert f'?patient={world.patient1.mrn}"' not in body
+
+
+@pytest.mark.parametrize("reference", ["99999999999999999999", "0"])
+def test_a_patient_id_no_database_holds_matches_nothing(world, login, reference):
+    client = login(world.auditor)
+    page = client.get("/audit/", {"patient": reference})
+    assert page.status_code == 200
+    assert "0 events" in page.content.decode()
+    export = client.get("/audit/export.csv", {"patient": reference})
+    assert len(list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))) == 1
+
+
+def test_opening_the_edit_form_is_an_audited_read(world, login):
+    client = login(world.frontdesk)
+    assert client.get(f"/patients/{world.patient1.pk}/edit/").status_code == 200
+    view = AuditEvent.objects.get(action="chart.view")
+    assert (view.actor, view.patient, view.channel) == (world.frontdesk, world.patient1, "web")
+    # Saving is recorded as the update itself, not as one more view.
+    client.post(
+        f"/patients/{world.patient1.pk}/edit/",
+        {
+            "legal_given_name": "Alice",
+            "legal_family_name": "Moreno",
+            "date_of_birth": "1984-03-07",
+            "sex": "female",
+            "escort_name": "Ben Moreno",
+        },
+    )
+    assert AuditEvent.objects.filter(action="chart.view").count() == 1
+    assert AuditEvent.objects.filter(action="patient.update").count() == 1
+
+
+def test_the_dashboard_counts_the_failed_sign_ins_the_auditor_may_see(world, client, login):
+    from ketamine_clinic.accounts.models import Organization
+    from ketamine_clinic.audit.services import record
+    from tests.conftest import make_staff
+
+    client.post("/accounts/login/", {"login": "nurse", "password": "wrong"})
+    elsewhere = Organization.objects.create(name="Elsewhere")
+    stranger = make_staff(elsewhere, "stranger", None, None)
+    record(actor=stranger, action=Action.LOGIN_FAILED, detail={"step": "two_factor"})
+    record(actor=world.nurse, action=Action.LOGIN_FAILED, detail={"step": "two_factor"})
+    response = login(world.auditor).get("/")
+    assert response.context["failed_logins"] == 2  # the nurse's two, not the stranger's
 
 
 def test_nurse_cannot_read_the_audit_trail(world, login):

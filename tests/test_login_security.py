@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
@@ -41,11 +42,58 @@ def test_password_alone_does_not_sign_in_an_enrolled_user(world, client):
     assert client.get("/patients/").status_code == 302  # not signed in yet
 
 
+def _signed_in_just_now(client, staff: StaffMember) -> None:
+    """Sign `staff` in as if they had just confirmed their password.
+
+    allauth guards two-factor settings with a recent confirmation ("reauthentication");
+    without this record a deactivation would only be sent to the password page, and a test of
+    the refusal could not fail.
+    """
+    client.force_login(staff)
+    session = client.session
+    session["account_authentication_methods"] = [
+        {
+            "method": "password",
+            "at": time.time(),
+            "username": staff.username,
+            "reauthenticated": True,
+        }
+    ]
+    session["account_authentication_methods_user"] = str(staff.pk)
+    session.save()
+
+
 def test_totp_cannot_be_switched_off(world, client):
     enrol_totp(world.nurse)
-    client.force_login(world.nurse)
-    client.post("/accounts/2fa/totp/deactivate/", {})
+    _signed_in_just_now(client, world.nurse)
+    response = client.post("/accounts/2fa/totp/deactivate/", {})
+    assert response.status_code == 200  # the form again, with the refusal
+    assert "You cannot deactivate two-factor authentication." in response.content.decode()
     assert Authenticator.objects.filter(user=world.nurse, type="totp").exists()
+
+
+@override_settings(KETAMINE_CLINIC_REQUIRE_MFA=False, KETAMINE_CLINIC_DEMO=True)
+def test_only_the_demo_lets_its_owner_switch_totp_off(world, client):
+    """The same request as above does switch it off where two-factor is not required."""
+    enrol_totp(world.nurse)
+    _signed_in_just_now(client, world.nurse)
+    response = client.post("/accounts/2fa/totp/deactivate/", {})
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=world.nurse, type="totp").exists()
+
+
+def test_a_wrong_second_factor_code_is_recorded_as_a_failed_login(world, client):
+    enrol_totp(world.nurse)
+    response = client.post("/accounts/login/", {"login": "nurse", "password": PASSWORD})
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    response = client.post("/accounts/2fa/authenticate/", {"code": "000000x"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.get(action="auth.login_failed")
+    assert failed.actor == world.nurse  # the password was right: this account is at risk
+    assert failed.detail == {"step": "two_factor", "type": "totp", "reauthentication": False}
+    assert failed.ip == "127.0.0.1"
+    assert not AuditEvent.objects.filter(action="auth.login").exists()
 
 
 @override_settings(KETAMINE_CLINIC_REQUIRE_MFA=False, KETAMINE_CLINIC_DEMO=True)

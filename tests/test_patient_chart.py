@@ -337,3 +337,32 @@ def test_ui_indication_with_bad_code_answers_422_with_the_reason(world, login):
     response = client.post(f"/patients/{world.patient1.pk}/indications/new/", {"icd10_code": "9X"})
     assert response.status_code == 422
     assert "is not an ICD-10-CM code" in response.content.decode()
+
+
+def test_a_nurse_here_and_front_desk_there_registers_there_without_allergies(world, login):
+    """The form offers the allergy fields (a clinician somewhere); left blank, they are no
+    clinical entry at the front-desk clinic. Filled in, they are refused there."""
+    from ketamine_clinic.accounts.models import Membership
+
+    Membership.objects.create(staff=world.nurse, clinic=world.clinic2, role="front_desk")
+    client = login(world.nurse)
+    form = {
+        "clinic": world.clinic2.pk,
+        "legal_given_name": "Dana",
+        "legal_family_name": "Ito",
+        "date_of_birth": "1970-01-02",
+        "sex": "female",
+        "allergies": "",
+    }
+    assert 'name="allergies"' in client.get("/patients/new/").content.decode()
+    response = client.post("/patients/new/", form)
+    assert response.status_code == 302
+    patient = Patient.objects.get(legal_family_name="Ito")
+    assert (patient.clinic, patient.allergies) == (world.clinic2, "")
+    refused = client.post(
+        "/patients/new/", {**form, "legal_family_name": "Ode", "allergies": "Latex"}
+    )
+    assert refused.status_code == 403
+    assert not Patient.objects.filter(legal_family_name="Ode").exists()
+    denied = AuditEvent.objects.get(action="access.denied", actor=world.nurse)
+    assert (denied.clinic, denied.detail) == (world.clinic2, {"permission": "chart.clinical_edit"})

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from ketamine_clinic.accounts import services
 from ketamine_clinic.accounts.access import AccessDenied
-from ketamine_clinic.accounts.models import Membership, StaffMember
+from ketamine_clinic.accounts.models import Membership, StaffInvitation, StaffMember
 from ketamine_clinic.accounts.permissions import Role
 from ketamine_clinic.audit.models import AuditEvent
 
@@ -40,12 +40,12 @@ def test_admin_invites_and_the_invitee_sets_a_password_once(world, login):
     link = re.search(r"http://testserver(/staff/invitation/[^\s]+/)", mail.outbox[0].body)
     assert link is not None
     invite = AuditEvent.objects.get(action="staff.invite")
-    assert invite.detail == {"username": "jdoe", "role": "nurse"}
+    assert invite.detail == {"username": "jdoe", "role": "nurse", "new_account": True}
 
     client.logout()
     url = link.group(1)
     weak = client.post(url, {"password1": "short", "password2": "short"})
-    assert "too short" in weak.content.decode()
+    assert weak.content.decode().count("This password is too short.") == 1  # on the field, once
     good = client.post(
         url, {"password1": "a long pass phrase 42", "password2": "a long pass phrase 42"}
     )
@@ -53,6 +53,38 @@ def test_admin_invites_and_the_invitee_sets_a_password_once(world, login):
     staff.refresh_from_db()
     assert staff.check_password("a long pass phrase 42")
     assert client.get(url).status_code == 404  # used up
+
+
+def test_a_colleague_given_a_role_at_another_clinic_keeps_their_own_password(world, login):
+    """No password link for an existing account: the admin types the address it goes to."""
+    from tests.conftest import PASSWORD, make_staff
+
+    south_admin = make_staff(world.org, "southadmin", world.clinic2, "admin")
+    client = login(south_admin)
+    response = client.post(
+        "/staff/invite/",
+        {
+            "clinic": world.clinic2.pk,
+            "role": "nurse",
+            "username": "prescriber",
+            "first_name": "Someone",
+            "last_name": "Else",
+            "email": "someone@elsewhere.example",
+        },
+    )
+    assert response.status_code == 302
+    assert mail.outbox == []
+    assert not StaffInvitation.objects.filter(staff=world.prescriber).exists()
+    world.prescriber.refresh_from_db()
+    assert world.prescriber.check_password(PASSWORD)
+    assert (world.prescriber.email, world.prescriber.first_name) == (
+        "prescriber@example.org",
+        "Prescriber",
+    )
+    assert Membership.objects.get(staff=world.prescriber, clinic=world.clinic2).role == "nurse"
+    invite = AuditEvent.objects.get(action="staff.invite")
+    assert invite.detail == {"username": "prescriber", "role": "nurse", "new_account": False}
+    assert "now also works at South as Nurse" in client.get("/staff/").content.decode()
 
 
 def test_invitations_are_refused_to_non_admins(world):
@@ -106,6 +138,23 @@ def test_role_change_is_audited(world):
     services.staff_change_role(actor=world.admin, membership=membership, role=Role.PRESCRIBER)
     event = AuditEvent.objects.get(action="staff.role_change")
     assert event.changes == {"role": ["nurse", "prescriber"]}
+    assert event.actor == world.admin
+    assert event.clinic == world.clinic1
+
+
+def test_admins_cannot_change_their_own_role_nor_an_ended_one(world, login):
+    own = Membership.objects.get(staff=world.admin)
+    client = login(world.admin)
+    response = client.post(f"/staff/{own.pk}/role/", {"role": "nurse"}, follow=True)
+    assert "Ask another admin to change your own role." in response.content.decode()
+    own.refresh_from_db()
+    assert own.role == "admin"
+    ended = Membership.objects.get(staff=world.nurse)
+    services.staff_deactivate(actor=world.admin, membership=ended)
+    with pytest.raises(ValidationError) as caught:
+        services.staff_change_role(actor=world.admin, membership=ended, role=Role.PRESCRIBER)
+    assert caught.value.message_dict == {"role": ["This role has ended: invite the person again."]}
+    assert not AuditEvent.objects.filter(action="staff.role_change").exists()
 
 
 def test_deactivation_closes_the_account_but_keeps_it(world, token_for, client):
@@ -140,10 +189,13 @@ def test_admin_resets_a_lost_authenticator_and_the_owner_enrols_again(world, log
     assert Authenticator.objects.filter(user=world.nurse).count() == 1
     membership = Membership.objects.get(staff=world.nurse)
     client = login(world.admin)
-    assert "enrolled" in client.get("/staff/").content.decode()
+    before = client.get("/staff/").content.decode()
+    assert before.count("<td>enrolled</td>") == 2  # the admin (signed in) and the nurse
     response = client.post(f"/staff/{membership.pk}/reset-two-factor/")
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=world.nurse).exists()
+    after = client.get("/staff/").content.decode()
+    assert after.count("<td>enrolled</td>") == 1
     event = AuditEvent.objects.get(action="auth.mfa_reset")
     assert event.detail == {"username": "nurse", "authenticators_removed": 1}
     with pytest.raises(AccessDenied):
@@ -159,7 +211,8 @@ def test_admins_cannot_deactivate_themselves(world):
 
 def test_staff_page_lists_memberships_of_administered_clinics(world, login):
     body = login(world.admin).get("/staff/").content.decode()
-    assert "prescriber" in body and "frontdesk" in body
+    for username in ("admin", "prescriber", "nurse", "frontdesk", "auditor"):
+        assert f"<td>{username}</td>" in body
     assert "nurse2" not in body  # clinic 2 is not administered by this admin
 
 

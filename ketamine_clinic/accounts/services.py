@@ -36,7 +36,10 @@ def token_hash(token: str) -> str:
 @dataclass(frozen=True)
 class Invitation:
     membership: Membership
-    token: str  # shown once (in the e-mail); only its hash is stored
+    # The link to choose a password, shown once (in the e-mail); only its hash is stored.
+    # None when the person already has an account: a colleague given a role at another
+    # clinic keeps their own password.
+    token: str | None
 
 
 def staff_invite(
@@ -50,12 +53,17 @@ def staff_invite(
     role: Role,
     credentials: str = "",
 ) -> Invitation:
-    """Invite a person to work at `clinic` in `role`, or give an existing colleague a role there."""
+    """Invite a person to work at `clinic` in `role`, or give an existing colleague a role there.
+
+    Only a new person gets a link to choose a password: a link for an existing account would
+    let whoever receives it (at an address the inviting admin types) take that account over.
+    """
     require(actor, Perm.STAFF_MANAGE, clinic)
     with transaction.atomic():
         staff = StaffMember.objects.filter(username__iexact=username).first()
         if staff is not None and staff.organization_id != clinic.organization_id:
             raise ValidationError({"username": "This username is already taken."})
+        is_new = staff is None
         if staff is None:
             staff = StaffMember(
                 username=username,
@@ -73,19 +81,20 @@ def staff_invite(
         membership = Membership(staff=staff, clinic=clinic, role=role.value)
         membership.full_clean()
         membership.save()
-        token = secrets.token_urlsafe(32)
-        StaffInvitation.objects.create(
-            staff=staff,
-            token_hash=token_hash(token),
-            invited_by=actor,
-            expires_at=_now() + INVITATION_VALID_FOR,
-        )
+        token = secrets.token_urlsafe(32) if is_new else None
+        if token is not None:
+            StaffInvitation.objects.create(
+                staff=staff,
+                token_hash=token_hash(token),
+                invited_by=actor,
+                expires_at=_now() + INVITATION_VALID_FOR,
+            )
         record(
             actor=actor,
             action=Action.STAFF_INVITE,
             clinic=clinic,
             obj=membership,
-            detail={"username": staff.username, "role": role.value},
+            detail={"username": staff.username, "role": role.value, "new_account": is_new},
         )
     return Invitation(membership=membership, token=token)
 
@@ -123,6 +132,10 @@ def staff_accept_invitation(*, token: str, password: str) -> StaffMember:
 def staff_change_role(*, actor: StaffMember, membership: Membership, role: Role) -> Membership:
     """Give a staff member another role at the same clinic."""
     require(actor, Perm.STAFF_MANAGE, membership.clinic)
+    if membership.staff_id == actor.pk:
+        raise ValidationError({"role": "Ask another admin to change your own role."})
+    if not membership.is_active:
+        raise ValidationError({"role": "This role has ended: invite the person again."})
     with transaction.atomic():
         old = membership.role
         membership.role = role.value

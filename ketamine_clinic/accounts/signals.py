@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.mfa.signals import authenticator_added
+from allauth.mfa.signals import authentication_failed, authenticator_added
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -34,3 +34,19 @@ def _authenticator_added(
     sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
 ) -> None:
     record(actor=user, action=Action.MFA_ENROLLED, detail={"type": authenticator.type})
+
+
+@receiver(authentication_failed)
+def _second_factor_failed(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
+) -> None:
+    # The password was right and the code was not: the sign of a stolen password.
+    record(
+        actor=user,
+        action=Action.LOGIN_FAILED,
+        detail={
+            "step": "two_factor",
+            "type": authenticator.type,
+            "reauthentication": bool(kwargs.get("reauthentication")),
+        },
+    )

@@ -52,6 +52,13 @@ def staff_invite(request: StaffRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            role_label = ROLE_LABELS[Role(data["role"])]
+            if invitation.token is None:
+                staff = invitation.membership.staff
+                messages.success(
+                    request, f"{staff} now also works at {data['clinic'].name} as {role_label}."
+                )
+                return redirect("accounts:staff")
             link = request.build_absolute_uri(
                 reverse("accounts:accept_invitation", args=[invitation.token])
             )
@@ -59,7 +66,7 @@ def staff_invite(request: StaffRequest) -> HttpResponse:
                 subject=f"You are invited to {data['clinic'].name} on ketamine-clinic",
                 message=(
                     f"Hello {data['first_name']},\n\nYou have a role as "
-                    f"{ROLE_LABELS[Role(data['role'])]} at {data['clinic'].name}. Choose your "
+                    f"{role_label} at {data['clinic'].name}. Choose your "
                     f"password here (valid for 7 days, once):\n\n{link}\n\nYou will then set up "
                     "two-factor authentication with an authenticator app.\n"
                 ),
@@ -78,15 +85,16 @@ def staff_invite(request: StaffRequest) -> HttpResponse:
 def staff_change_role(request: StaffRequest, membership_id: int) -> HttpResponse:
     membership = get_object_or_404(selectors.staff_directory(request.user), pk=membership_id)
     form = RoleForm(request.POST)
-    if form.is_valid():
-        services.staff_change_role(
-            actor=request.user,
-            membership=membership,
-            role=Role(form.cleaned_data["role"]),
-        )
-        messages.success(request, f"{membership.staff} is now {form.cleaned_data['role']}.")
+    if not form.is_valid():
+        messages.error(request, "Role: choose one of the roles in the list.")
+        return redirect("accounts:staff")
+    role = Role(form.cleaned_data["role"])
+    try:
+        services.staff_change_role(actor=request.user, membership=membership, role=role)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
-        messages.error(request, "Choose a valid role.")
+        messages.success(request, f"{membership.staff} is now {ROLE_LABELS[role]}.")
     return redirect("accounts:staff")
 
 
@@ -127,9 +135,11 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         try:
             services.staff_accept_invitation(token=token, password=form.cleaned_data["password1"])
         except ValidationError as error:
-            add_service_errors(form, error)
-            if "password" in getattr(error, "message_dict", {}):
+            if hasattr(error, "error_dict") and "password" in error.error_dict:
+                # The service names the password; the form asks for it as password1.
                 form.add_error("password1", error.message_dict["password"])
+            else:
+                add_service_errors(form, error)
         else:
             messages.success(request, "Password set. Sign in, then set up two-factor.")
             return redirect("account_login")

@@ -8,8 +8,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .actions import ACTION_CHOICES
-
 
 class AuditTrailIsAppendOnly(Exception):
     """Raised when code tries to change or remove an audit event."""
@@ -42,7 +40,9 @@ class AuditEvent(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(max_length=40, choices=ACTION_CHOICES, db_index=True)
+    # One of audit.actions.Action (record() takes nothing else). Not a `choices` field: the
+    # registry grows with every capability, and a migration per new action would add nothing.
+    action = models.CharField(max_length=40, db_index=True)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

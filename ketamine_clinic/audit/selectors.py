@@ -15,6 +15,8 @@ from ketamine_clinic.patients.models import Patient
 
 from .models import AuditEvent
 
+_MAX_ID = 2**63 - 1  # the largest primary key either database stores
+
 
 @dataclass(frozen=True)
 class AuditFilter:
@@ -39,16 +41,15 @@ class AuditFilter:
 
 
 def patient_reference(actor: StaffMember, reference: str) -> int | None:
-    """Turn what an auditor typed (a patient id or an MRN) into a patient id.
+    """Turn what an auditor typed (an MRN or a patient id) into a patient id.
 
-    An MRN is looked up among the patients of the clinics `actor` audits; one that matches
-    nothing gives 0, which matches no event.
+    An MRN is looked up first, among the patients of the clinics `actor` audits: imported MRNs
+    may be all digits, and "000123" must find that patient, not patient id 123. Digits that are
+    no MRN are an id; anything else gives 0, which matches no event.
     """
     reference = reference.strip()
     if not reference:
         return None
-    if reference.isdigit():
-        return int(reference)
     patient_id = (
         Patient.objects.filter(
             clinic__in=clinics_where(actor, Perm.AUDIT_VIEW), mrn__iexact=reference
@@ -56,7 +57,9 @@ def patient_reference(actor: StaffMember, reference: str) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
-    return patient_id or 0
+    if patient_id is not None:
+        return patient_id
+    return int(reference) if reference.isdigit() else 0
 
 
 def _start_of(day: date) -> datetime:
@@ -79,6 +82,8 @@ def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEven
         | Q(clinic=None, patient=None, actor=None)
     ).select_related("patient", "clinic")
     if filters.patient_id is not None:
+        if not 0 < filters.patient_id <= _MAX_ID:
+            return AuditEvent.objects.none()  # no such patient (and too big for SQLite)
         events = events.filter(patient_id=filters.patient_id)
     if filters.username:
         events = events.filter(actor_username__iexact=filters.username)

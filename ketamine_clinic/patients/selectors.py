@@ -42,6 +42,8 @@ def patient_search(actor: StaffMember, query: str = "") -> QuerySet[Patient]:
     """Find visible patients by name (any part), MRN or date of birth; the search is audited.
 
     "smith jo" matches Jo Smith; "KC000012" the MRN; "1984-03-07" or "03/07/1984" the birth date.
+    An empty query lists every visible patient: a read of their names and birth dates too, so
+    it is audited as well (query "").
     """
     patients = visible_patients(actor)
     query = query.strip()[:100]
@@ -57,11 +59,9 @@ def patient_search(actor: StaffMember, query: str = "") -> QuerySet[Patient]:
                     | Q(preferred_name__icontains=term)
                     | Q(mrn__iexact=term)
                 )
-        # One row per clinic searched, so that each clinic's auditors see the searches of it.
-        for clinic in clinics_where(actor, Perm.CHART_VIEW):
-            record(
-                actor=actor, action=Action.PATIENT_SEARCH, clinic=clinic, detail={"query": query}
-            )
+    # One row per clinic searched, so that each clinic's auditors see the searches of it.
+    for clinic in clinics_where(actor, Perm.CHART_VIEW):
+        record(actor=actor, action=Action.PATIENT_SEARCH, clinic=clinic, detail={"query": query})
     return patients
 
 
@@ -138,8 +138,13 @@ def chart_summary(patient: Patient, viewer: StaffMember | None = None) -> ChartS
     )
 
 
-def patient_chart(actor: StaffMember, patient_id: int) -> ChartSummary:
-    """Open a chart: 404 unless visible, and the view is audited."""
+def patient_open(actor: StaffMember, patient_id: int) -> Patient:
+    """Return a patient whose chart is about to be shown: 404 unless visible; audited."""
     patient = patient_for(actor, patient_id)
     record(actor=actor, action=Action.CHART_VIEW, patient=patient, obj=patient)
-    return chart_summary(patient, actor)
+    return patient
+
+
+def patient_chart(actor: StaffMember, patient_id: int) -> ChartSummary:
+    """Open a chart: 404 unless visible, and the view is audited."""
+    return chart_summary(patient_open(actor, patient_id), actor)

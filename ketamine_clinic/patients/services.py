@@ -84,7 +84,9 @@ def patient_register(
     """Register a new patient at `clinic`, with an MRN and optionally a first weight."""
     require(actor, Perm.PATIENT_REGISTER, clinic)
     details = _clean_values(details, REGISTRATION_FIELDS + CLINICAL_FIELDS)
-    if set(details) & set(CLINICAL_FIELDS):
+    # A blank allergy field records nothing clinical: someone who is a nurse at one clinic and
+    # front desk at this one may leave it empty on the shared form.
+    if any(details.get(name) for name in CLINICAL_FIELDS):
         require(actor, Perm.CHART_CLINICAL_EDIT, clinic)
     if (weight_kg is not None or height_cm is not None) and weight_kg is None:
         raise ValidationError({"weight_kg": "A height is recorded together with a weight."})

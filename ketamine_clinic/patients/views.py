@@ -126,7 +126,10 @@ def chart_details(request: StaffRequest, patient_id: int) -> HttpResponse:
 @login_required
 def patient_edit(request: StaffRequest, patient_id: int) -> HttpResponse:
     user = request.user
-    patient = selectors.patient_for(user, patient_id)
+    if request.method == "POST":
+        patient = selectors.patient_for(user, patient_id)
+    else:
+        patient = selectors.patient_open(user, patient_id)  # the form shows the chart's details
     clinical = can(user, Perm.CHART_CLINICAL_EDIT, patient.clinic)
     form = PatientForm(request.POST or None, instance=patient, clinical=clinical)
     if request.method == "POST" and form.is_valid():

@@ -15,7 +15,9 @@ from ketamine_clinic.accounts.access import active_memberships, can, clinics_whe
 from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import ROLE_LABELS, Perm, Role
+from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.audit.selectors import AuditFilter, audit_events
 from ketamine_clinic.measures.selectors import due_questionnaires, open_safety_alerts
 from ketamine_clinic.patients.models import Patient
 
@@ -36,7 +38,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
     recent: list[Patient] = []
     if can(user, Perm.CHART_VIEW):
         seen = (
-            AuditEvent.objects.filter(actor=user, action="chart.view")
+            AuditEvent.objects.filter(actor=user, action=Action.CHART_VIEW)
             .order_by("-occurred_at")
             .values_list("patient_id", flat=True)[:50]
         )
@@ -52,9 +54,12 @@ def dashboard(request: StaffRequest) -> HttpResponse:
     due = len(due_questionnaires(user)) if can(user, Perm.CHART_VIEW) else None
     failed_logins = None
     if can(user, Perm.AUDIT_VIEW):
-        failed_logins = AuditEvent.objects.filter(
-            action="auth.login_failed", occurred_at__gte=timezone.now() - timedelta(days=1)
-        ).count()
+        # The same events as the audit trail shows this reader, not every organisation's.
+        failed_logins = (
+            audit_events(user, AuditFilter(action=Action.LOGIN_FAILED))
+            .filter(occurred_at__gte=timezone.now() - timedelta(days=1))
+            .count()
+        )
     return render(
         request,
         "web/dashboard.html",
