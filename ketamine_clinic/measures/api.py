@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -157,7 +157,10 @@ def _instrument_out(instrument: Instrument) -> dict[str, Any]:
 
 
 def _assessment_out(a: Assessment) -> dict[str, Any]:
-    alert = SafetyAlert.objects.filter(assessment=a).values_list("pk", flat=True).first()
+    try:
+        alert: int | None = a.safety_alert.pk
+    except SafetyAlert.DoesNotExist:
+        alert = None
     return {
         "id": a.pk,
         "patient_id": a.patient_id,
@@ -202,8 +205,7 @@ def assessment_list(request: HttpRequest, patient_id: int) -> list[dict[str, Any
     """Every response of the patient, newest first, with its item answers."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     patient = patient_for(staff, patient_id)
-    require(staff, Perm.MEASURES_VIEW, patient.clinic, patient)
-    return [_assessment_out(a) for a in patient.assessments.prefetch_related("answers")]
+    return [_assessment_out(a) for a in selectors.patient_assessments(staff, patient)]
 
 
 @router.post(
@@ -233,7 +235,8 @@ def assessment_create(
 def self_report_link_create(
     request: HttpRequest, patient_id: int, payload: LinkIn
 ) -> Status[dict[str, Any]]:
-    """Make a one-time self-report link; the token is in the answer, once."""
+    """Make a one-time self-report link (e-mailed when `email` is given); the token is in the
+    answer, once."""
     from .public import link_url
 
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
@@ -241,11 +244,14 @@ def self_report_link_create(
     issued = services.self_report_link_create(
         actor=staff, patient=patient, instrument_ids=payload.instruments, email_to=payload.email
     )
+    url = link_url(request, issued.token)
+    if issued.link.emailed_to:
+        services.self_report_link_email(link=issued.link, url=url)
     return Status(
         201,
         {
             "id": issued.link.pk,
-            "url": link_url(request, issued.token),
+            "url": url,
             "token": issued.token,
             "instruments": issued.link.instruments,
             "expires_at": issued.link.expires_at,
@@ -254,12 +260,14 @@ def self_report_link_create(
 
 
 @router.get("/safety-alerts", response={200: list[AlertOut], 403: ErrorOut})
-def safety_alert_list(request: HttpRequest, status: str = "open") -> list[dict[str, Any]]:
-    """Safety alerts of your clinics: `status` open (default) or all."""
+def safety_alert_list(
+    request: HttpRequest, status: Literal["open", "all"] = "open"
+) -> list[dict[str, Any]]:
+    """Safety alerts of your clinics: `status` open (default) or all; each read is audited."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     require(staff, Perm.MEASURES_VIEW)
     alerts = selectors.safety_alerts(staff, open_only=status != "all").order_by("opened_at")
-    return [_alert_out(a) for a in alerts]
+    return [_alert_out(a) for a in selectors.alerts_shown(staff, alerts, "api")]
 
 
 @router.post(

@@ -22,10 +22,9 @@ from ketamine_clinic.clinical.instruments import INSTRUMENTS
 
 from . import services
 from .forms import InstrumentForm
-from .models import Assessment, SelfReportLink
+from .models import Assessment, SafetyAlert, SelfReportLink
 
 _DONE_KEY = "self_report_done"
-_CRISIS_KEY = "self_report_crisis"
 
 
 def rate_limited(request: HttpRequest) -> bool:
@@ -45,6 +44,10 @@ def _invalid(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _crisis_text(link: SelfReportLink) -> str:
+    """The clinic's crisis resources once an answer on this link has opened a safety alert
+    (in this visit or an earlier one), else ""."""
+    if not SafetyAlert.objects.filter(assessment__self_report_link=link).exists():
+        return ""
     return link.clinic.crisis_resources or settings.DEFAULT_CRISIS_RESOURCES
 
 
@@ -86,7 +89,7 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
             "next_up": next_up,
             "token": token,
             "expires_at": link.expires_at,
-            "crisis": request.session.get(_CRISIS_KEY) == link.pk and _crisis_text(link),
+            "crisis": _crisis_text(link),
         },
     )
 
@@ -120,15 +123,11 @@ def questionnaire(request: HttpRequest, token: str, instrument_id: str) -> HttpR
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:
-            if progress.alert is not None:
-                request.session[_CRISIS_KEY] = link.pk
             if progress.link_finished:
                 request.session[_DONE_KEY] = {
                     "first_name": link.patient.first_name_to_address,
                     "clinic": link.clinic.name,
-                    "crisis": _crisis_text(link)
-                    if request.session.get(_CRISIS_KEY) == link.pk
-                    else "",
+                    "crisis": _crisis_text(link),
                 }
                 return redirect("self_report:done")
             if not missing:
@@ -142,7 +141,7 @@ def questionnaire(request: HttpRequest, token: str, instrument_id: str) -> HttpR
             "token": token,
             "first_name": link.patient.first_name_to_address,
             "missing": missing,
-            "crisis": request.session.get(_CRISIS_KEY) == link.pk and _crisis_text(link),
+            "crisis": _crisis_text(link),
         },
         status=422 if missing else 200,
     )

@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from ketamine_clinic.accounts.access import can, clinics_where
+from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import outcomes
 from ketamine_clinic.clinical.instruments import INSTRUMENTS, Instrument
 from ketamine_clinic.patients.models import Patient
@@ -60,8 +62,41 @@ def open_safety_alerts(actor: StaffMember) -> QuerySet[SafetyAlert]:
 def safety_alerts(actor: StaffMember, *, open_only: bool = False) -> QuerySet[SafetyAlert]:
     alerts = SafetyAlert.objects.filter(
         clinic__in=clinics_where(actor, Perm.MEASURES_VIEW)
-    ).select_related("patient", "assessment", "acknowledged_by")
+    ).select_related("patient", "assessment", "acknowledged_by", "clinic")
     return alerts.filter(acknowledged_at=None) if open_only else alerts
+
+
+def alerts_shown(actor: StaffMember, alerts: QuerySet[SafetyAlert], via: str) -> list[SafetyAlert]:
+    """Return the alerts as a list, auditing each one as a read of its patient's chart.
+
+    An alert's reason names a suicidality answer: listing it (worklist, API) is a read of
+    patient data, audited like opening the alert itself.
+    """
+    shown = list(alerts)
+    for alert in shown:
+        record(
+            actor=actor,
+            action=Action.CHART_VIEW,
+            clinic=alert.clinic,
+            patient=alert.patient,
+            obj=alert,
+            detail={"via": via},
+        )
+    return shown
+
+
+def patient_assessments(actor: StaffMember, patient: Patient) -> QuerySet[Assessment]:
+    """Every response of a (visible) patient, newest first, with its answers; the read is
+    audited (AccessDenied without the right to see measures)."""
+    require(actor, Perm.MEASURES_VIEW, patient.clinic, patient)
+    record(
+        actor=actor,
+        action=Action.CHART_VIEW,
+        patient=patient,
+        obj=patient,
+        detail={"via": "assessments"},
+    )
+    return patient.assessments.prefetch_related("answers").select_related("safety_alert")
 
 
 @dataclass(frozen=True)

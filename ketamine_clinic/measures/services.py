@@ -7,7 +7,6 @@ path (UI, API, self-report) can store a critical answer without its alert.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,12 +14,16 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.accounts.services import token_hash
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.instruments import INSTRUMENTS, AnswerError, Instrument
@@ -55,8 +58,9 @@ def normalise_answers(
 ) -> dict[int, int | None]:
     """Return {item number: value} for a list (in item order) or a mapping of answers.
 
-    Refuses answers for items the instrument does not have and values outside an item's
-    options (ValidationError naming the item); unanswered items map to None.
+    Refuses answers for items the instrument does not have, values outside an item's options
+    and answers to items its skip logic leaves out (ValidationError naming the item);
+    unanswered items map to None.
     """
     numbers = [item.number for item in instrument.items]
     if isinstance(answers, Mapping):
@@ -73,27 +77,33 @@ def normalise_answers(
                 {"answers": f"{instrument.name} has {len(numbers)} items, not {len(values)}."}
             )
         given = {n: (values[i] if i < len(values) else None) for i, n in enumerate(numbers)}
-    for item in instrument.items:
-        value = given[item.number]
-        if value is not None and value not in item.values:
-            allowed = ", ".join(str(v) for v in item.values)
-            raise ValidationError(
-                {f"answers.{item.number}": f"Item {item.number}: {value} is not one of {allowed}."}
-            )
+    try:
+        instrument.check_partial(given)
+    except AnswerError as error:
+        raise ValidationError({f"answers.{error.item}": error.message}) from error
     return given
 
 
 def _store_response(
     assessment: Assessment, instrument: Instrument, answers: dict[int, int | None]
 ) -> Assessment:
-    """Score the answers if complete (else keep them unscored) and store them item by item."""
+    """Score the answers if complete (else keep them unscored) and store them item by item.
+
+    An incomplete response has no total, but a critical answer in it still counts (e.g. PHQ-9
+    item 9 above 0 with item 4 unanswered): `critical` is set from the answers given.
+    """
     missing = instrument.missing(answers)
     if missing:
+        critical_items = instrument.critical_items(
+            tuple(answers[item.number] for item in instrument.items)
+        )
         assessment.status = Assessment.Status.INCOMPLETE
         assessment.total = None
         assessment.severity = ""
-        assessment.critical = False
+        assessment.critical = bool(critical_items)
         assessment.result = {"missing_items": missing}
+        if critical_items:
+            assessment.result["critical_items"] = list(critical_items)
         assessment.completed_at = None
     else:
         try:
@@ -121,16 +131,37 @@ def _store_response(
     return assessment
 
 
-def _after_complete(assessment: Assessment, instrument: Instrument) -> SafetyAlert | None:
-    """Open the safety alert of a critical response; mark what it satisfies on the worklist."""
+def _satisfy_due(assessment: Assessment) -> None:
+    """Mark the worklist items a complete response satisfies.
+
+    Those due on or before the day it was given; a before-session item also by a response
+    given the day before the session. A day-after-session item is never satisfied by a
+    response given before that day (it measures the effect of the session).
+    """
+    day = timezone.localtime(assessment.administered_at).date()
     MeasureDue.objects.filter(
         patient=assessment.patient,
         instrument_id=assessment.instrument_id,
         satisfied_by=None,
-        due_on__lte=assessment.administered_at.date() + timedelta(days=1),
+    ).filter(
+        Q(due_on__lte=day)
+        | Q(
+            schedule__trigger=MeasureSchedule.Trigger.BEFORE_SESSION,
+            due_on=day + timedelta(days=1),
+        )
     ).update(satisfied_by=assessment)
+
+
+def _after_save(assessment: Assessment, instrument: Instrument) -> SafetyAlert | None:
+    """Mark what a complete response satisfies; open the alert of a critical one (or return
+    the one its earlier, incomplete save opened)."""
+    if assessment.status == Assessment.Status.COMPLETE:
+        _satisfy_due(assessment)
     if not assessment.critical:
         return None
+    existing = SafetyAlert.objects.filter(assessment=assessment).first()
+    if existing is not None:
+        return existing
     items = ", ".join(str(n) for n in assessment.result.get("critical_items", []))
     reason = f"{instrument.name}: critical answer"
     if items:
@@ -138,6 +169,8 @@ def _after_complete(assessment: Assessment, instrument: Instrument) -> SafetyAle
     risk = assessment.result.get("risk")
     if risk:
         reason += f" (risk {risk})"
+    if assessment.status == Assessment.Status.INCOMPLETE:
+        reason += " (response not finished)"
     alert = SafetyAlert.objects.create(
         clinic=assessment.clinic,
         patient=assessment.patient,
@@ -168,6 +201,8 @@ def assessment_record(
     require(actor, Perm.MEASURES_ENTER, patient.clinic, patient)
     instrument = _instrument(instrument_id)
     given = normalise_answers(instrument, answers)
+    if all(value is None for value in given.values()):
+        raise ValidationError({"answers": "No item is answered."})
     administered_at = administered_at or _now()
     if timezone.is_naive(administered_at):
         raise ValidationError({"administered_at": "Give the time with its UTC offset."})
@@ -198,16 +233,11 @@ def assessment_record(
                 "answers": {str(k): v for k, v in given.items()},
             },
         )
-        if assessment.status == Assessment.Status.COMPLETE:
-            _after_complete(assessment, instrument)
+        _after_save(assessment, instrument)
     return assessment
 
 
 # --- self-report links -------------------------------------------------------------------------
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -225,6 +255,12 @@ def self_report_link_create(
 ) -> IssuedLink:
     """Make a one-time link for the patient to answer these self-report questionnaires."""
     require(actor, Perm.SELF_REPORT_SEND, patient.clinic, patient)
+    email_to = email_to.strip()
+    if email_to:
+        try:
+            validate_email(email_to)
+        except ValidationError:
+            raise ValidationError({"email": "Enter a valid e-mail address."}) from None
     ids = list(dict.fromkeys(instrument_ids))
     if not ids:
         raise ValidationError({"instruments": "Choose at least one questionnaire."})
@@ -266,6 +302,26 @@ def self_report_link_create(
             },
         )
     return IssuedLink(link=link, token=token)
+
+
+def self_report_link_email(*, link: SelfReportLink, url: str) -> None:
+    """E-mail the link to the address it was made for (Django's e-mail backend).
+
+    Call it once the link is committed, with the URL of the token shown once.
+    """
+    patient = link.patient
+    clinic = link.clinic
+    send_mail(
+        subject=f"Questionnaires from {clinic.name}",
+        message=(
+            f"Hello {patient.first_name_to_address},\n\n{clinic.name} asks you to answer a few "
+            f"short questionnaires before your next visit. Open this link on your phone or "
+            f"computer:\n\n{url}\n\nThe link works once, until "
+            f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[link.emailed_to],
+    )
 
 
 def self_report_link_revoke(*, actor: StaffMember, link: SelfReportLink) -> SelfReportLink:
@@ -385,9 +441,7 @@ def self_report_save(
                 "answers": {str(k): v for k, v in given.items()},
             },
         )
-        alert = None
-        if assessment.status == Assessment.Status.COMPLETE:
-            alert = _after_complete(assessment, instrument)
+        alert = _after_save(assessment, instrument)
         complete = set(
             Assessment.objects.filter(
                 self_report_link=link, status=Assessment.Status.COMPLETE

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -97,8 +96,6 @@ def assessment_enter(request: StaffRequest, patient_id: int, instrument_id: str)
                     f"{instrument.name} recorded: {assessment.total}"
                     + (f" ({assessment.severity})" if assessment.severity else ""),
                 )
-                if assessment.critical:
-                    messages.error(request, "A safety alert is open for this patient.")
             else:
                 messages.warning(
                     request,
@@ -106,6 +103,8 @@ def assessment_enter(request: StaffRequest, patient_id: int, instrument_id: str)
                     f"{', '.join(map(str, assessment.result['missing_items']))} unanswered): "
                     "it is not scored.",
                 )
+            if assessment.critical:
+                messages.error(request, "A safety alert is open for this patient.")
             return redirect("measures:patient", patient_id=patient.pk)
     return render(
         request,
@@ -151,19 +150,8 @@ def self_report_send(request: StaffRequest, patient_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             url = link_url(request, issued.token)
-            if email:
-                send_mail(
-                    subject=f"Questionnaires from {patient.clinic.name}",
-                    message=(
-                        f"Hello {patient.first_name_to_address},\n\n{patient.clinic.name} asks "
-                        "you to answer a few short questionnaires before your next visit. "
-                        f"Open this link on your phone or computer:\n\n{url}\n\nThe link works "
-                        f"once, until {timezone.localtime(issued.link.expires_at):%Y-%m-%d %H:%M}."
-                        "\n"
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[email],
-                )
+            if issued.link.emailed_to:
+                services.self_report_link_email(link=issued.link, url=url)
             return render(
                 request,
                 "measures/link_issued.html",
@@ -199,7 +187,9 @@ def worklist(request: StaffRequest) -> HttpResponse:
         request,
         "measures/worklist.html",
         {
-            "alerts": selectors.open_safety_alerts(request.user),
+            "alerts": selectors.alerts_shown(
+                request.user, selectors.open_safety_alerts(request.user), "worklist"
+            ),
             "can_view_measures": can(request.user, Perm.MEASURES_VIEW),
             "due": selectors.due_questionnaires(request.user),
             "can_send": can(request.user, Perm.SELF_REPORT_SEND),

@@ -1,5 +1,5 @@
-"""Demo score histories: questionnaire schedules, courses of PHQ-9 / GAD-7 / PCL-5 / MADRS
-answers over the past weeks, safety alerts (most acknowledged), and self-report links.
+"""Demo score histories: questionnaire schedules, courses of PHQ-9 / GAD-7 / PCL-5 answers
+over the past weeks, safety alerts (most acknowledged), and self-report links.
 
 Answers are invented but go through the same services as real ones, so the scores, alerts
 and audit rows are what the product itself computes.

@@ -37,6 +37,7 @@ def test_cssrs_skip_logic_through_the_entry_form(world, login):
         ({1: 1, 2: 1, 3: 1, 4: 1, 5: 0, 6: 0}, "high", True),
         ({1: 0, 2: 0, 6: 1, 7: 1}, "high", True),  # behaviour within 3 months
         ({1: 0, 2: 0, 6: 1, 7: 0}, "moderate", True),  # behaviour longer ago
+        ({1: 1, 2: 1, 3: 0, 4: 0, 5: 0, 6: 0}, "low", False),  # the edge below moderate
         ({1: 0, 2: 0, 6: 0}, "none", False),
     ],
 )
@@ -49,6 +50,16 @@ def test_cssrs_moderate_or_high_risk_opens_an_alert(world, answers, risk, alert)
     )
     assert a.result["risk"] == risk
     assert SafetyAlert.objects.filter(assessment=a).exists() is alert
+
+
+def test_an_unfinished_screener_with_a_yes_to_4_alerts_at_once(world, login):
+    client = login(world.nurse)
+    url = f"/measures/patients/{world.patient1.pk}/enter/cssrs-screener/"
+    response = client.post(url, _form({1: 1, 2: 1, 4: 1}), follow=True)
+    a = Assessment.objects.get()
+    assert (a.status, a.critical, a.result["critical_items"]) == ("incomplete", True, [4])
+    assert SafetyAlert.objects.get().assessment == a
+    assert "A safety alert is open for this patient." in response.content.decode()
 
 
 def test_madrs_item_10_at_4_alerts_and_at_3_does_not(world):

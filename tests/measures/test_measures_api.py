@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core import mail
+
 from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.measures.models import Assessment, SafetyAlert, SelfReportLink
 
@@ -40,6 +42,24 @@ def test_post_a_critical_phq9_returns_the_score_and_the_alert(world, client, tok
     assert body["answers"][8] == {"item_number": 9, "value": 1, "loinc": "44260-8"}
     listed = client.get(f"{API}/patients/{world.patient1.pk}/assessments", **headers).json()
     assert [a["id"] for a in listed] == [body["id"]]
+    assert listed[0]["safety_alert_id"] == body["safety_alert_id"]
+    read = AuditEvent.objects.get(action="chart.view", detail__via="assessments")
+    assert (read.actor, read.patient) == (world.nurse, world.patient1)
+
+
+def test_a_link_with_an_email_is_sent_and_a_bad_address_names_the_field(world, client, token_for):
+    headers = token_for(world.frontdesk)
+    path = f"/patients/{world.patient1.pk}/self-report-links"
+    bad = _post(client, headers, path, {"instruments": ["phq9"], "email": "alice-at-example"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == [{"field": "email", "message": "Enter a valid e-mail address."}]
+    assert not SelfReportLink.objects.exists()
+    assert mail.outbox == []
+    sent = _post(client, headers, path, {"instruments": ["phq9"], "email": "alice@example.org"})
+    assert sent.status_code == 201
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["alice@example.org"]
+    assert sent.json()["url"] in mail.outbox[0].body
 
 
 def test_bad_answers_answer_422_naming_the_item(world, client, token_for):
@@ -101,6 +121,15 @@ def test_alerts_are_listed_and_acknowledged_by_a_prescriber(world, client, token
     alerts = client.get(f"{API}/safety-alerts", **prescriber).json()
     assert len(alerts) == 1
     alert_id = alerts[0]["id"]
+    read = AuditEvent.objects.get(action="chart.view", detail__via="api")
+    assert (read.actor, read.patient, read.object_id) == (
+        world.prescriber,
+        world.patient1,
+        str(alert_id),
+    )
+    unknown = client.get(f"{API}/safety-alerts?status=closed", **prescriber)
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "status"
     nurse_try = _post(
         client,
         token_for(world.nurse),

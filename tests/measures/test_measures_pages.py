@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from ketamine_clinic.audit.models import AuditEvent
-from ketamine_clinic.measures import services
+from ketamine_clinic.measures import selectors, services
 from ketamine_clinic.measures.models import Assessment, SafetyAlert, SelfReportLink
 
 MODERATE = [2, 2, 1, 1, 2, 1, 1, 1, 0]
@@ -127,6 +127,21 @@ def test_a_critical_self_report_shows_crisis_resources(world, client):
     assert SafetyAlert.objects.count() == 1
 
 
+def test_an_unfinished_critical_self_report_shows_crisis_resources_on_every_later_visit(
+    world, client
+):
+    url = _issue(world)
+    partial = client.post(f"{url}phq9/", {"item_1": "1", "item_9": "2"})
+    assert partial.status_code == 422  # unfinished: the patient is told what is missing
+    assert "call or text 988" in partial.content.decode()
+    assert SafetyAlert.objects.get().reason == (
+        "PHQ-9: critical answer on item 9 (response not finished)"
+    )
+    later = Client().get(url).content.decode()  # another visit, another session
+    assert "call or text 988" in later
+    assert "Continue: PHQ-9" in later
+
+
 def test_the_clinic_can_set_its_own_crisis_text(world, client):
     services.crisis_resources_set(
         actor=world.admin, clinic=world.clinic1, text="Call Samaritans on 116 123."
@@ -145,11 +160,10 @@ def test_a_partial_answer_is_kept_and_the_patient_is_told_what_is_missing(world,
     assert "answer questions 4, 5, 6, 7, 8, 9 to finish" in response.content.decode()
     assert Assessment.objects.get().status == "incomplete"
     resumed = client.get(f"{url}phq9/").content.decode()
-    assert (
-        'value="1" checked' in resumed
-        or 'value="1" required checked' in resumed
-        or ("checked" in resumed)
+    checked = re.findall(
+        r'<input type="radio" name="(item_\d+)" value="(\d)"[^>]*\bchecked\b', resumed
     )
+    assert checked == [("item_1", "1"), ("item_2", "1"), ("item_3", "1")]
     assert "Continue: PHQ-9" in client.get(url).content.decode()
 
 
@@ -200,12 +214,51 @@ def test_worklist_shows_open_alerts_and_due_questionnaires(world, login):
     assert "PHQ-9: critical answer on item 9" in body
     assert "Nothing is due." in body  # patient1 has done the baseline PHQ-9
     alert = SafetyAlert.objects.get()
+    shown = AuditEvent.objects.get(action="chart.view", detail__via="worklist")
+    assert (shown.patient, shown.object_id) == (world.patient1, str(alert.pk))
     ack = client.post(
         f"/measures/alerts/{alert.pk}/",
         {"action": "assessed_in_person", "note": "Seen today; no intent; plan reviewed."},
     )
     assert ack.status_code == 302
     assert "No open safety alert." in client.get("/measures/worklist/").content.decode()
+
+
+def test_worklist_shows_due_and_overdue_questionnaires(world, login):
+    services.schedule_set(
+        actor=world.admin, clinic=world.clinic1, instrument_id="gad7", trigger="baseline"
+    )
+    services.schedule_set(
+        actor=world.admin,
+        clinic=world.clinic1,
+        instrument_id="phq9",
+        trigger="every_n_days",
+        interval_days=14,
+    )
+    last = timezone.now() - timedelta(days=20)
+    services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=MODERATE,
+        administered_at=last,
+    )
+    due = {
+        (d.instrument.id, d.due_on, d.reason, d.overdue)
+        for d in selectors.due_questionnaires(world.prescriber)
+    }
+    today = timezone.localdate()
+    registered = timezone.localtime(world.patient1.created_at).date()
+    # PHQ-9: due 14 days after the last one (6 days ago), overdue after 2 more days.
+    # GAD-7: due since registration (today in the fixture), not overdue yet.
+    assert due == {
+        ("phq9", last.date() + timedelta(days=14), "every 14 days", True),
+        ("gad7", registered, "baseline", registered + timedelta(days=2) < today),
+    }
+    body = login(world.prescriber).get("/measures/worklist/").content.decode()
+    assert "every 14 days" in body and "overdue" in body and "baseline" in body
+    # clinic 2's nurse sees nothing of clinic 1's patients
+    assert selectors.due_questionnaires(world.nurse2) == []
 
 
 def test_a_nurse_sees_the_alert_but_cannot_acknowledge_it(world, login):
@@ -277,3 +330,34 @@ def test_the_dashboard_counts_open_alerts_for_clinicians_only(world, login, clie
     assert re.search(r"<h2>Open safety alerts</h2>\s*<p class=\"big\">1</p>", body)
     client.logout()
     assert "Open safety alerts" not in login(world.frontdesk).get("/").content.decode()
+
+
+def test_the_treatment_seam_sets_the_baseline_before_the_first_treatment(world, monkeypatch):
+    now = timezone.now()
+    for days_ago, answers in [
+        (10, [3, 3, 3, 3, 2, 2, 2, 2, 0]),  # 20
+        (5, [2, 2, 2, 2, 2, 2, 2, 2, 0]),  # 16
+        (1, [1, 1, 1, 1, 1, 1, 1, 1, 0]),  # 8
+    ]:
+        services.assessment_record(
+            actor=world.nurse,
+            patient=world.patient1,
+            instrument_id="phq9",
+            answers=answers,
+            administered_at=now - timedelta(days=days_ago),
+        )
+    first_treatment = now - timedelta(days=7)
+    monkeypatch.setattr(
+        selectors, "TREATMENT_TIMES_PROVIDERS", [lambda patient: [now, first_treatment]]
+    )
+    assert selectors.treatment_times(world.patient1) == [first_treatment, now]
+    (phq9,) = selectors.score_histories(world.patient1)
+    t = phq9.trajectory
+    assert [total for _, total in phq9.points] == [20, 16, 8]
+    assert (t.baseline, t.latest, t.change, t.responder, t.remission) == (20, 8, -12, True, False)
+    # with the first treatment before every score there is no baseline
+    monkeypatch.setattr(
+        selectors, "TREATMENT_TIMES_PROVIDERS", [lambda patient: [now - timedelta(days=30)]]
+    )
+    (phq9,) = selectors.score_histories(world.patient1)
+    assert (phq9.trajectory.baseline, phq9.trajectory.latest) == (None, 8)

@@ -57,12 +57,46 @@ def test_an_incomplete_response_is_kept_and_never_scored(world):
         actor=world.nurse,
         patient=world.patient1,
         instrument_id="phq9",
-        answers={1: 3, 2: 3, 9: 3},
+        answers={1: 3, 2: 3, 9: 0},
     )
     assert a.status == "incomplete"
     assert a.total is None and a.severity == "" and a.critical is False
     assert a.result == {"missing_items": [3, 4, 5, 6, 7, 8]}
-    assert not SafetyAlert.objects.exists()  # an unscored response opens no alert
+    assert not SafetyAlert.objects.exists()
+
+
+def test_item_9_in_an_incomplete_response_still_opens_the_alert_at_once(world):
+    a = services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers={1: 3, 2: 3, 9: 3},
+    )
+    assert (a.status, a.total, a.severity, a.critical) == ("incomplete", None, "", True)
+    assert a.result == {"missing_items": [3, 4, 5, 6, 7, 8], "critical_items": [9]}
+    alert = SafetyAlert.objects.get()
+    assert alert.assessment == a
+    assert alert.reason == "PHQ-9: critical answer on item 9 (response not finished)"
+
+
+def test_no_answer_at_all_is_refused(world):
+    with pytest.raises(ValidationError) as caught:
+        services.assessment_record(
+            actor=world.nurse, patient=world.patient1, instrument_id="phq9", answers={}
+        )
+    assert caught.value.message_dict == {"answers": ["No item is answered."]}
+    assert not Assessment.objects.exists()
+
+
+@pytest.mark.parametrize(("item12", "alert"), [(1, False), (2, True)])
+def test_qids_item_12_alerts_from_2(world, item12, alert):
+    answers = [1] * 16
+    answers[11] = item12
+    a = services.assessment_record(
+        actor=world.nurse, patient=world.patient1, instrument_id="qids-sr16", answers=answers
+    )
+    assert a.total == 8 + item12  # 8 domains at 1, plus the suicide domain
+    assert SafetyAlert.objects.filter(assessment=a).exists() is alert
 
 
 @pytest.mark.parametrize(
@@ -72,6 +106,7 @@ def test_an_incomplete_response_is_kept_and_never_scored(world):
         ([0] * 11, "answers"),
         ({12: 1}, "answers"),
         ([-1, 0, 0, 0, 0, 0, 0, 0, 0], "answers.1"),
+        ({1: 2, 9: 4}, "answers.9"),  # out of range in an incomplete response too
     ],
 )
 def test_bad_answers_name_the_item_and_write_nothing(world, answers, field):
@@ -134,6 +169,23 @@ def test_partial_self_report_is_saved_and_can_be_resumed(world):
     assert Assessment.objects.count() == 1
 
 
+def test_a_critical_partial_self_report_alerts_once_and_the_link_can_still_be_finished(world):
+    issued = _link(world)
+    partial = services.self_report_save(
+        token=issued.token, instrument_id="phq9", answers={1: 1, 9: 2}
+    )
+    assert partial.assessment.status == "incomplete"
+    assert partial.alert is not None  # the crisis resources are shown at once
+    finished = services.self_report_save(
+        token=issued.token, instrument_id="phq9", answers=dict(enumerate(CRITICAL, start=1))
+    )
+    assert (finished.assessment.status, finished.assessment.total) == ("complete", 12)
+    assert finished.alert == partial.alert  # the same alert, not a second one
+    assert finished.link_finished is True
+    assert SafetyAlert.objects.count() == 1
+    assert AuditEvent.objects.filter(action="safety_alert.open").count() == 1
+
+
 def test_a_submitted_questionnaire_cannot_be_submitted_again(world):
     issued = _link(world, ("phq9", "gad7"))
     services.self_report_save(
@@ -163,6 +215,7 @@ def test_dead_or_forged_links_save_nothing(world, state):
     issued = _link(world)
     token = issued.token
     instrument = "phq9"
+    message = "This link is not valid."
     if state == "expired":
         SelfReportLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     elif state == "revoked":
@@ -171,9 +224,23 @@ def test_dead_or_forged_links_save_nothing(world, state):
         token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     else:
         instrument = "gad7"
-    with pytest.raises(ValidationError):
+        message = "This questionnaire is not part of the link."
+    with pytest.raises(ValidationError) as caught:
         services.self_report_save(token=token, instrument_id=instrument, answers={1: 0})
+    assert caught.value.messages == [message]
     assert not Assessment.objects.exists()
+
+
+def test_a_bad_email_address_is_refused_on_its_field_and_makes_no_link(world):
+    with pytest.raises(ValidationError) as caught:
+        services.self_report_link_create(
+            actor=world.frontdesk,
+            patient=world.patient1,
+            instrument_ids=["phq9"],
+            email_to="alice-at-example",
+        )
+    assert caught.value.message_dict == {"email": ["Enter a valid e-mail address."]}
+    assert not SelfReportLink.objects.exists()
 
 
 def test_links_only_for_self_report_instruments_of_a_visible_patient(world):
@@ -231,7 +298,7 @@ def test_treatment_events_make_session_questionnaires_due_once(world):
     services.schedule_set(
         actor=world.admin, clinic=world.clinic1, instrument_id="phq9", trigger="day_after_session"
     )
-    at = timezone.now() - timedelta(minutes=10)
+    at = timezone.now() - timedelta(days=1, minutes=10)
     made = services.treatment_event_recorded(
         patient=world.patient1, kind="session_scheduled", at=at, event_ref="session-1"
     )
@@ -244,12 +311,37 @@ def test_treatment_events_make_session_questionnaires_due_once(world):
         patient=world.patient1, kind="session_completed", at=at, event_ref="session-1"
     )
     assert after[0].due_on == at.date() + timedelta(days=1)
-    # a PHQ-9 on the session day satisfies the before-session item
-    services.assessment_record(
+    # a PHQ-9 on the session day satisfies the before-session item, not the day-after one
+    before = services.assessment_record(
         actor=world.nurse,
         patient=world.patient1,
         instrument_id="phq9",
         answers=MODERATE,
         administered_at=at,
     )
-    assert MeasureDue.objects.filter(satisfied_by__isnull=False).count() == 2
+    satisfied = dict(MeasureDue.objects.values_list("schedule__trigger", "satisfied_by"))
+    assert satisfied == {"before_session": before.pk, "day_after_session": None}
+    # the next day's PHQ-9 satisfies the day-after item
+    next_day = services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=MODERATE,
+        administered_at=at + timedelta(days=1),
+    )
+    satisfied = dict(MeasureDue.objects.values_list("schedule__trigger", "satisfied_by"))
+    assert satisfied == {"before_session": before.pk, "day_after_session": next_day.pk}
+
+
+def test_a_phq9_the_day_before_a_session_counts_as_before_it(world):
+    services.schedule_set(
+        actor=world.admin, clinic=world.clinic1, instrument_id="phq9", trigger="before_session"
+    )
+    session = timezone.now() + timedelta(days=1)
+    services.treatment_event_recorded(
+        patient=world.patient1, kind="session_scheduled", at=session, event_ref="session-2"
+    )
+    a = services.assessment_record(
+        actor=world.nurse, patient=world.patient1, instrument_id="phq9", answers=MODERATE
+    )
+    assert MeasureDue.objects.get().satisfied_by == a

@@ -94,6 +94,12 @@ class Instrument:
     loinc_panel: str | None = None
     loinc_total: str | None = None
     text_shipped: bool = True  # False for copyrighted instruments (MADRS, CADSS)
+    # The instrument's own skip logic: answers -> the item numbers it leaves out (C-SSRS).
+    skip_rule: Callable[[tuple[int | None, ...]], frozenset[int]] | None = None
+    # The critical-item rule: answers -> the item numbers that call for a safety alert. It must
+    # work on an incomplete set (an unanswered item counts as not endorsed), so that a critical
+    # answer is acted on even when the rest of the form is never finished.
+    critical_rule: Callable[[tuple[int | None, ...]], tuple[int, ...]] | None = None
     # Lower is better for every instrument shipped; remission / response live in outcomes.py.
 
     @property
@@ -108,13 +114,12 @@ class Instrument:
         return None
 
     def skipped(self, answers: tuple[int | None, ...]) -> frozenset[int]:
-        """Return the item numbers the instrument's skip logic leaves out, given the answers.
+        """Return the item numbers the instrument's skip logic leaves out, given the answers."""
+        return self.skip_rule(answers) if self.skip_rule else frozenset()
 
-        The default has no skip logic; the C-SSRS screener overrides it through its scorer
-        module (see `skip_rules`).
-        """
-        rule = SKIP_RULES.get(self.id)
-        return rule(answers) if rule else frozenset()
+    def critical_items(self, answers: tuple[int | None, ...]) -> tuple[int, ...]:
+        """Return the items that make these answers critical, complete or not (() if none)."""
+        return self.critical_rule(answers) if self.critical_rule else ()
 
     def check(self, answers: Answers) -> tuple[int | None, ...]:
         """Return the answers as a tuple if they are a complete, in-range set; else AnswerError.
@@ -131,22 +136,33 @@ class Instrument:
             )
         skipped = self.skipped(given)
         for item, value in zip(self.items, given, strict=True):
-            if item.number in skipped:
-                if value is not None:
-                    raise AnswerError(
-                        item.number, f"Item {item.number} is skipped by the answers before it."
-                    )
-                continue
-            if value is None:
-                if item.required:
-                    raise AnswerError(item.number, f"Item {item.number} is not answered.")
-                continue
-            if value not in item.values:
-                allowed = ", ".join(str(v) for v in item.values)
-                raise AnswerError(
-                    item.number, f"Item {item.number}: {value} is not one of {allowed}."
-                )
+            if value is None and item.required and item.number not in skipped:
+                raise AnswerError(item.number, f"Item {item.number} is not answered.")
+            self._check_value(item, value, skipped)
         return given
+
+    def check_partial(self, partial: Mapping[int, int | None]) -> None:
+        """Refuse (AnswerError) what a partial response may not hold, answered or not.
+
+        A value outside its item's options, or an answer to an item that the answers before it
+        skip. Unanswered items are allowed: the response is then kept as incomplete.
+        """
+        as_tuple = tuple(partial.get(i.number) for i in self.items)
+        skipped = self.skipped(as_tuple)
+        for item, value in zip(self.items, as_tuple, strict=True):
+            self._check_value(item, value, skipped)
+
+    @staticmethod
+    def _check_value(item: Item, value: int | None, skipped: frozenset[int]) -> None:
+        if value is None:
+            return
+        if item.number in skipped:
+            raise AnswerError(
+                item.number, f"Item {item.number} is skipped by the answers before it."
+            )
+        if value not in item.values:
+            allowed = ", ".join(str(v) for v in item.values)
+            raise AnswerError(item.number, f"Item {item.number}: {value} is not one of {allowed}.")
 
     def _padded(self, given: tuple[int | None, ...]) -> tuple[int | None, ...]:
         """Pad a short answer set with None when every missing trailing item is optional."""
@@ -169,10 +185,6 @@ class Instrument:
             for i in self.items
             if i.required and i.number not in skipped and partial.get(i.number) is None
         ]
-
-
-# Skip rules by instrument id: answers -> the item numbers to leave out.
-SKIP_RULES: dict[str, Callable[[tuple[int | None, ...]], frozenset[int]]] = {}
 
 
 def sum_of_scored(instrument: Instrument, answers: tuple[int | None, ...]) -> int:

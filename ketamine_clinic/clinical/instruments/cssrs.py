@@ -31,7 +31,7 @@ with its own wording; it is not this one).
 
 from __future__ import annotations
 
-from .base import SKIP_RULES, Instrument, Item, Score, answer, options
+from .base import Instrument, Item, Score, answer, options
 
 YES_NO = options("No", "Yes")  # 0 = no, 1 = yes
 
@@ -59,9 +59,6 @@ def skipped(answers: tuple[int | None, ...]) -> frozenset[int]:
     return frozenset(out)
 
 
-SKIP_RULES["cssrs-screener"] = skipped
-
-
 def risk(answers: tuple[int | None, ...]) -> tuple[str, tuple[int, ...]]:
     """Return the risk level and the "yes" items that set it (reference.md §3.1)."""
 
@@ -82,15 +79,25 @@ def risk(answers: tuple[int | None, ...]) -> tuple[str, tuple[int, ...]]:
     return "none", ()
 
 
-def _score(instrument: Instrument, answers: tuple[int | None, ...]) -> Score:
+def critical_items(answers: tuple[int | None, ...]) -> tuple[int, ...]:
+    """Return the "yes" items of a moderate or high risk, else () (see the module docstring).
+
+    On an incomplete set the risk is a floor (a question not yet asked counts as No), so a
+    "yes" that already reaches moderate or high is critical before the rest is answered.
+    """
     level, items = risk(answers)
-    critical = level in ("moderate", "high")
+    return items if level in ("moderate", "high") else ()
+
+
+def _score(instrument: Instrument, answers: tuple[int | None, ...]) -> Score:
+    level, _ = risk(answers)
+    items = critical_items(answers)
     return Score(
         instrument=instrument.id,
         total=None,  # reference.md §3.1: no total score; triage by highest "yes"
         severity=level,
-        critical=critical,
-        critical_items=items if critical else (),
+        critical=bool(items),
+        critical_items=items,
         extra={"risk": level},
     )
 
@@ -130,6 +137,8 @@ CSSRS_SCREENER = Instrument(
         Item(BEHAVIOUR_RECENT, "Was this within the past 3 months?", YES_NO),
     ),
     scorer=_score,
+    skip_rule=skipped,
+    critical_rule=critical_items,
     bands=(),  # no total; the risk level is the severity
     total_range=None,
     loinc_panel=None,  # reference.md §3.1 / §6: screener panel code unconfirmed

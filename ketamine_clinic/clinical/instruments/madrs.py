@@ -39,15 +39,20 @@ _HEADINGS = (
 )
 
 
+def critical_items(answers: tuple[int | None, ...]) -> tuple[int, ...]:
+    """Return (10,) when item 10 is at 4 or above, else () (reference.md §3.1)."""
+    return (SUICIDE_ITEM,) if answer(answers, SUICIDE_ITEM) >= SUICIDE_FLAG_AT else ()
+
+
 def _score(instrument: Instrument, answers: tuple[int | None, ...]) -> Score:
     total = sum_of_scored(instrument, answers)
-    critical = answer(answers, SUICIDE_ITEM) >= SUICIDE_FLAG_AT
+    items = critical_items(answers)
     return Score(
         instrument=instrument.id,
         total=total,
         severity=instrument.band_for(total),
-        critical=critical,
-        critical_items=(SUICIDE_ITEM,) if critical else (),
+        critical=bool(items),
+        critical_items=items,
     )
 
 
@@ -60,6 +65,7 @@ MADRS = Instrument(
         Item(number, None, VALUES, label=heading) for number, heading in enumerate(_HEADINGS, 1)
     ),
     scorer=_score,
+    critical_rule=critical_items,
     # reference.md §3.1: 0–6 normal, 7–19 mild, 20–34 moderate, ≥35 severe.
     bands=(
         Band(0, 6, "normal"),

@@ -7,7 +7,7 @@ Licence: public domain, "No permission required to reproduce, translate, display
 
 from __future__ import annotations
 
-from .base import Band, Instrument, Item, Score, options, sum_of_scored
+from .base import Band, Instrument, Item, Score, answer, options, sum_of_scored
 
 FREQUENCY = options("Not at all", "Several days", "More than half the days", "Nearly every day")
 DIFFICULTY = options(
@@ -15,18 +15,24 @@ DIFFICULTY = options(
 )
 # Item 9: any answer above 0 must be escalated (reference.md §3.1, "critical item").
 SUICIDALITY_ITEM = 9
+DIFFICULTY_ITEM = 10  # asked after the 9 scored items, not scored
+
+
+def critical_items(answers: tuple[int | None, ...]) -> tuple[int, ...]:
+    """Return (9,) when item 9 is above 0, else () (reference.md §3.1)."""
+    return (SUICIDALITY_ITEM,) if answer(answers, SUICIDALITY_ITEM) > 0 else ()
 
 
 def _score(instrument: Instrument, answers: tuple[int | None, ...]) -> Score:
     total = sum_of_scored(instrument, answers)
-    item9 = answers[SUICIDALITY_ITEM - 1] or 0
+    items = critical_items(answers)
     return Score(
         instrument=instrument.id,
         total=total,
         severity=instrument.band_for(total),
-        critical=item9 > 0,
-        critical_items=(SUICIDALITY_ITEM,) if item9 > 0 else (),
-        extra={"difficulty": answers[9]},
+        critical=bool(items),
+        critical_items=items,
+        extra={"difficulty": answers[DIFFICULTY_ITEM - 1]},
     )
 
 
@@ -72,7 +78,7 @@ PHQ9 = Instrument(
             "44260-8",
         ),
         Item(
-            10,
+            DIFFICULTY_ITEM,
             "If you checked off any problems, how difficult have these problems made it for "
             "you to do your work, take care of things at home, or get along with other people?",
             DIFFICULTY,
@@ -82,6 +88,7 @@ PHQ9 = Instrument(
         ),
     ),
     scorer=_score,
+    critical_rule=critical_items,
     # reference.md §3.1: 0–4 none/minimal, 5–9 mild, 10–14 moderate, 15–19 moderately severe,
     # 20–27 severe (CamCOPS phq9.py cut-offs ≥20/15/10/5).
     bands=(

@@ -69,16 +69,21 @@ def domains(answers: tuple[int | None, ...]) -> dict[str, int]:
     return {name: max_of(answers, items) for name, items in DOMAINS.items()}
 
 
+def critical_items(answers: tuple[int | None, ...]) -> tuple[int, ...]:
+    """Return (12,) when item 12 is at 2 or above, else () (reference.md §3.1)."""
+    return (SUICIDE_ITEM,) if answer(answers, SUICIDE_ITEM) >= SUICIDE_FLAG_AT else ()
+
+
 def _score(instrument: Instrument, answers: tuple[int | None, ...]) -> Score:
     by_domain = domains(answers)
     total = sum(by_domain.values())
-    critical = answer(answers, SUICIDE_ITEM) >= SUICIDE_FLAG_AT
+    items = critical_items(answers)
     return Score(
         instrument=instrument.id,
         total=total,
         severity=instrument.band_for(total),
-        critical=critical,
-        critical_items=(SUICIDE_ITEM,) if critical else (),
+        critical=bool(items),
+        critical_items=items,
         extra={"domains": by_domain},
     )
 
@@ -91,6 +96,7 @@ QIDS_SR16 = Instrument(
     time_frame="past 7 days",  # ids-qids.org/administration.html: "over the last 7 days"
     items=tuple(Item(number, None, VALUES, label=label) for number, label in enumerate(_LABELS, 1)),
     scorer=_score,
+    critical_rule=critical_items,
     # reference.md §3.1: 0–5 none, 6–10 mild, 11–15 moderate, 16–20 severe, 21–27 very severe.
     bands=(
         Band(0, 5, "none"),

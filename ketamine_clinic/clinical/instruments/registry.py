@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import Instrument
 from .cadss6 import CADSS6
-from .cssrs import CSSRS_SCREENER  # also registers the screener's skip rule in SKIP_RULES
+from .cssrs import CSSRS_SCREENER
 from .gad7 import GAD7
 from .madrs import MADRS
 from .moaas import MOAAS

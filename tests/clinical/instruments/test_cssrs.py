@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ketamine_clinic.clinical.instruments import AnswerError, get_instrument
-from ketamine_clinic.clinical.instruments.base import SKIP_RULES
-from ketamine_clinic.clinical.instruments.cssrs import RISK_LEVELS, skipped
+from ketamine_clinic.clinical.instruments.cssrs import RISK_LEVELS, critical_items, skipped
 
 CSSRS = get_instrument("cssrs-screener")
 X = None  # a skipped item, left unanswered
@@ -42,8 +41,35 @@ def test_every_risk_level_is_reachable() -> None:
     assert {risk for _answers, risk, _items in CASES} == set(RISK_LEVELS)
 
 
-def test_skip_rule_is_registered() -> None:
-    assert SKIP_RULES["cssrs-screener"] is skipped
+def test_skip_and_critical_rules_are_the_screeners() -> None:
+    assert CSSRS.skip_rule is skipped
+    assert CSSRS.critical_rule is critical_items
+
+
+@pytest.mark.parametrize(
+    ("partial", "items"),
+    [
+        ((1, 1, X, X, X, X, X), ()),  # low so far
+        ((1, 1, 1, X, X, X, X), (3,)),  # moderate already
+        ((1, 1, X, 1, X, X, X), (4,)),  # high already, 3 and 5 not yet asked
+        ((X, X, X, X, X, 1, X), (6,)),  # behaviour, "when" not yet asked: at least moderate
+        ((X, X, X, X, X, 1, 1), (6, 7)),
+    ],
+)
+def test_an_incomplete_screener_is_critical_as_soon_as_a_yes_reaches_moderate(
+    partial: tuple[int | None, ...], items: tuple[int, ...]
+) -> None:
+    assert CSSRS.critical_items(partial) == items
+
+
+def test_a_partial_set_may_not_answer_a_skipped_question() -> None:
+    CSSRS.check_partial({1: 1, 2: 1, 4: 1})  # fine: 3, 5 and 6 still to be asked
+    with pytest.raises(AnswerError) as caught:
+        CSSRS.check_partial({1: 1, 2: 0, 4: 1})  # No to 2 skips 3-5
+    assert (caught.value.item, caught.value.message) == (
+        4,
+        "Item 4 is skipped by the answers before it.",
+    )
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,13 @@ def test_item_10_at_4_or_more_is_critical(item10: int, critical: bool) -> None:
     assert score.critical_items == ((10,) if critical else ())
 
 
+@pytest.mark.parametrize(("item10", "items"), [(None, ()), (3, ()), (4, (10,))])
+def test_item_10_is_critical_in_an_incomplete_response(
+    item10: int | None, items: tuple[int, ...]
+) -> None:
+    assert MADRS.critical_items((None,) * 9 + (item10,)) == items
+
+
 def test_copyrighted_text_is_not_shipped() -> None:
     assert MADRS.text_shipped is False
     assert MADRS.rater == "clinician"

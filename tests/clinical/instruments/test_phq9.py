@@ -44,6 +44,34 @@ def test_item_9_above_zero_is_critical(item9: int, critical: bool) -> None:
     assert score.total == item9
 
 
+@pytest.mark.parametrize(
+    ("partial", "items"),
+    [({9: 1}, (9,)), ({1: 3, 9: 3}, (9,)), ({1: 3, 2: 3}, ()), ({9: 0}, ()), ({}, ())],
+)
+def test_item_9_is_critical_in_an_incomplete_response(
+    partial: dict[int, int], items: tuple[int, ...]
+) -> None:
+    answers = tuple(partial.get(i.number) for i in PHQ9.items)
+    assert PHQ9.critical_items(answers) == items
+
+
+def test_loinc_codes_in_form_order() -> None:
+    # reference.md §3.1: items 1–8, item 9, the difficulty item; panel and total.
+    assert [i.loinc for i in PHQ9.items] == [
+        "44250-9",
+        "44255-8",
+        "44259-0",
+        "44254-1",
+        "44251-7",
+        "44258-2",
+        "44252-5",
+        "44253-3",
+        "44260-8",
+        "69722-7",
+    ]
+    assert (PHQ9.loinc_panel, PHQ9.loinc_total) == ("44249-1", "44261-6")
+
+
 def test_nine_answers_are_padded_without_the_difficulty_item() -> None:
     assert PHQ9.check([1] * 9) == (1, 1, 1, 1, 1, 1, 1, 1, 1, None)
     assert PHQ9.score([1] * 9).extra["difficulty"] is None

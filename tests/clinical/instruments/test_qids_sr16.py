@@ -71,6 +71,15 @@ def test_item_12_at_2_or_more_is_critical(item12: int, critical: bool) -> None:
     assert score.extra["domains"]["suicide"] == item12
 
 
+@pytest.mark.parametrize(("item12", "items"), [(None, ()), (1, ()), (2, (12,)), (3, (12,))])
+def test_item_12_is_critical_in_an_incomplete_response(
+    item12: int | None, items: tuple[int, ...]
+) -> None:
+    answers: list[int | None] = [None] * 16
+    answers[11] = item12
+    assert QIDS.critical_items(tuple(answers)) == items
+
+
 def test_texts_are_not_shipped() -> None:
     assert QIDS.text_shipped is False
     assert all(i.text is None for i in QIDS.items)

@@ -94,7 +94,19 @@ def test_every_complete_answer_set_scores(case: tuple[Instrument, tuple[int | No
     else:
         assert score.severity is None
     assert score.critical == bool(score.critical_items)
+    assert score.critical_items == instrument.critical_items(answers)  # one rule, both paths
     assert set(score.as_dict()) >= {"instrument", "total", "severity", "critical"}
+
+
+@given(_instrument_and_answers(), st.data())
+def test_a_critical_partial_response_stays_critical_when_completed(
+    case: tuple[Instrument, tuple[int | None, ...]], data: st.DataObject
+) -> None:
+    instrument, answers = case
+    kept = data.draw(st.sets(st.integers(1, len(instrument.items))))
+    partial = tuple(v if n in kept else None for n, v in enumerate(answers, 1))
+    if instrument.critical_items(partial):
+        assert instrument.score(answers).critical
 
 
 @given(_instrument_and_answers(), st.data())
