@@ -13,10 +13,13 @@ from pydantic import ConfigDict
 from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
+from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.selectors import patient_for
 
 from . import services
-from .models import Consent, Screening
+from .models import Consent, Route, Screening
 
 router = Router(tags=["screening"])
 
@@ -96,6 +99,13 @@ class ErrorOut(Schema):
     errors: list[dict[str, str]] = []
 
 
+def _read(staff: StaffMember, patient: Patient, what: str) -> None:
+    """Audit a read of the patient's screening or consent data (every read leaves a row)."""
+    record(
+        actor=staff, action=Action.CHART_VIEW, patient=patient, obj=patient, detail={"read": what}
+    )
+
+
 def _screening_out(s: Screening) -> dict[str, Any]:
     return {
         "id": s.pk,
@@ -141,6 +151,7 @@ def screening_list(request: HttpRequest, patient_id: int) -> list[dict[str, Any]
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     patient = patient_for(staff, patient_id)
     require(staff, Perm.SCREENING_VIEW, patient.clinic, patient)
+    _read(staff, patient, "screenings")
     return [_screening_out(s) for s in patient.screenings.all()]
 
 
@@ -182,12 +193,10 @@ def readiness(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
     """May a session start now, per route, and if not what to do next."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     patient = patient_for(staff, patient_id)
+    _read(staff, patient, "readiness")
     return [
         {"route": r.route, "ready": r.ready, "problems": r.problems}
-        for r in (
-            services.treatment_readiness(patient, route)
-            for route in ("iv", "im", "intranasal", "oral")
-        )
+        for r in (services.treatment_readiness(patient, route) for route in Route.values)
     ]
 
 
@@ -207,4 +216,27 @@ def consent_list(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
     """The patient's consents (signatures and PDFs are in the UI)."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     patient = patient_for(staff, patient_id)
+    _read(staff, patient, "consents")
     return [_consent_out(c) for c in patient.consents.select_related("template")]
+
+
+class WithdrawIn(Strict):
+    reason: str = ""
+
+
+@router.post(
+    "/consents/{consent_id}/withdraw",
+    response={200: ConsentOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def consent_withdraw(request: HttpRequest, consent_id: int, payload: WithdrawIn) -> dict[str, Any]:
+    """Record that the patient withdrew this consent: no further session may start until they
+    sign a new one (see readiness)."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    consent = get_object_or_404(
+        Consent.objects.select_related("patient", "clinic").filter(
+            clinic__in=clinics_where(staff, Perm.CHART_VIEW)
+        ),
+        pk=consent_id,
+    )
+    withdrawn = services.consent_withdraw(actor=staff, consent=consent, reason=payload.reason)
+    return _consent_out(withdrawn)

@@ -13,6 +13,7 @@ from ketamine_clinic.clinical.medications import KetamineInteractionClass
 from .models import ConsentTemplate, Route, ScreeningReview
 
 _TRI = [("", "Not asked / unknown"), ("no", "No"), ("yes", "Yes")]
+_TRI_VALUES: dict[str, bool | None] = {"": None, "no": False, "yes": True}
 _PRIOR = [("", "Never had it"), *eligibility.PRIOR_RESPONSES.items()]
 PRIOR_TREATMENTS = eligibility.PRIOR_TREATMENTS
 
@@ -57,42 +58,26 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["conditions"] = forms.MultipleChoiceField(
-            choices=[(k, v) for k, v in sorted(eligibility.CONDITIONS.items(), key=_by_label)],
-            widget=forms.CheckboxSelectMultiple,
-            required=False,
-            label="Conditions (documented history)",
+        _add_history_fields(
+            self, conditions_label="Conditions (documented history)", prior_label="{}"
         )
-        for key, label in PRIOR_TREATMENTS.items():
-            self.fields[f"prior_{key}"] = forms.ChoiceField(
-                choices=_PRIOR, required=False, label=label
-            )
 
     def intake(self, *, age_years: int, depressive_indication: bool) -> dict[str, Any]:
         """The intake document for the core, from the cleaned form."""
         data = self.cleaned_data
-        tri = {"": None, "no": False, "yes": True}
         intake: dict[str, Any] = {
             "route": data["route"],
             "age_years": age_years,
             "depressive_indication": depressive_indication,
-            "conditions": list(data["conditions"]),
-            "substance_use": data["substance_use"],
-            "substances": [s.strip() for s in data["substances"].split(",") if s.strip()],
             "medication_classes": list(data["medication_classes"]),
-            "prior_treatments": {
-                key: data[f"prior_{key}"] for key in PRIOR_TREATMENTS if data[f"prior_{key}"]
-            },
+            **_history_answers(data),
         }
-        for name in ("systolic_bp", "diastolic_bp", "heart_rate", "failed_antidepressant_trials"):
+        for name in ("systolic_bp", "diastolic_bp", "heart_rate"):
             if data[name] is not None:
                 intake[name] = data[name]
         for name in ("weight_kg", "height_cm"):
             if data[name] is not None:
                 intake[name] = float(data[name])
-        for name in ("pregnant", "breastfeeding"):
-            if tri[data[name]] is not None:
-                intake[name] = tri[data[name]]
         return intake
 
 
@@ -162,35 +147,49 @@ class PatientIntakeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["conditions"] = forms.MultipleChoiceField(
-            choices=[(k, v) for k, v in sorted(eligibility.CONDITIONS.items(), key=_by_label)],
-            widget=forms.CheckboxSelectMultiple,
-            required=False,
-            label="Has a doctor ever told you that you have any of these?",
+        _add_history_fields(
+            self,
+            conditions_label="Has a doctor ever told you that you have any of these?",
+            prior_label="Have you had {}?",
         )
-        for key, label in PRIOR_TREATMENTS.items():
-            self.fields[f"prior_{key}"] = forms.ChoiceField(
-                choices=_PRIOR, required=False, label=f"Have you had {label}?"
-            )
         self.order_fields(["conditions"])
 
     def answers(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        tri = {"": None, "no": False, "yes": True}
-        answers: dict[str, Any] = {
-            "conditions": list(data["conditions"]),
-            "substance_use": data["substance_use"],
-            "substances": [s.strip() for s in data["substances"].split(",") if s.strip()],
-            "prior_treatments": {
-                key: data[f"prior_{key}"] for key in PRIOR_TREATMENTS if data[f"prior_{key}"]
-            },
-        }
-        if data["failed_antidepressant_trials"] is not None:
-            answers["failed_antidepressant_trials"] = data["failed_antidepressant_trials"]
-        for name in ("pregnant", "breastfeeding"):
-            if tri[data[name]] is not None:
-                answers[name] = tri[data[name]]
-        return answers
+        """The patient's history answers (services.PATIENT_INTAKE_FIELDS), from the cleaned form."""
+        return _history_answers(self.cleaned_data)
+
+
+def _add_history_fields(form: forms.Form, *, conditions_label: str, prior_label: str) -> None:
+    """The condition checklist and one field per earlier treatment, shared by both intake forms."""
+    form.fields["conditions"] = forms.MultipleChoiceField(
+        choices=[(k, v) for k, v in sorted(eligibility.CONDITIONS.items(), key=_by_label)],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=conditions_label,
+    )
+    for key, label in PRIOR_TREATMENTS.items():
+        form.fields[f"prior_{key}"] = forms.ChoiceField(
+            choices=_PRIOR, required=False, label=prior_label.format(label)
+        )
+
+
+def _history_answers(data: dict[str, Any]) -> dict[str, Any]:
+    """The history part of an intake document from either form's cleaned data; an unanswered
+    pregnancy, breastfeeding or trial count is left out (not recorded)."""
+    answers: dict[str, Any] = {
+        "conditions": list(data["conditions"]),
+        "substance_use": data["substance_use"],
+        "substances": [s.strip() for s in data["substances"].split(",") if s.strip()],
+        "prior_treatments": {
+            key: data[f"prior_{key}"] for key in PRIOR_TREATMENTS if data[f"prior_{key}"]
+        },
+    }
+    if data["failed_antidepressant_trials"] is not None:
+        answers["failed_antidepressant_trials"] = data["failed_antidepressant_trials"]
+    for name in ("pregnant", "breastfeeding"):
+        if _TRI_VALUES[data[name]] is not None:
+            answers[name] = _TRI_VALUES[data[name]]
+    return answers
 
 
 def initial_from_patient_answers(answers: dict[str, Any]) -> dict[str, Any]:

@@ -9,14 +9,16 @@ from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.selectors import ChartAlert
 
 from .models import Consent, Screening
-from .services import screening_status
+from .services import last_withdrawal, screening_status
 
 
 def readiness_alerts(patient: Patient, viewer: StaffMember | None) -> list[ChartAlert]:
     """Chart header: a withdrawn consent, or a screening that blocks or awaits review."""
     alerts = []
-    if Consent.objects.filter(patient=patient, withdrawn_at__isnull=False).exists() and not (
-        Consent.objects.filter(patient=patient, withdrawn_at=None).exists()
+    withdrawn_at = last_withdrawal(patient)
+    if (
+        withdrawn_at is not None
+        and not Consent.objects.filter(patient=patient, signed_at__gt=withdrawn_at).exists()
     ):
         alerts.append(ChartAlert("danger", "Consent withdrawn: no session may start."))
     latest = patient.screenings.prefetch_related("reviews").select_related("clinic").first()

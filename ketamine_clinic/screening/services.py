@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -47,11 +47,22 @@ CONSENT_KINDS_FOR_ROUTE: dict[str, tuple[str, ...]] = {
     "oral": ("kap",),
 }
 _PNG = b"\x89PNG\r\n\x1a\n"
+_Link = TypeVar("_Link", ConsentLink, IntakeLink)
 MAX_SIGNATURE_BYTES = 300_000
 
 
 def _now() -> datetime:
     return timezone.now()
+
+
+def _text(value: str, field_name: str, limit: int) -> str:
+    """The stripped text, or ValidationError naming the field if it is longer than `limit`."""
+    text = value.strip()
+    if len(text) > limit:
+        raise ValidationError(
+            {field_name: f"Ensure this value has at most {limit} characters (it has {len(text)})."}
+        )
+    return text
 
 
 # --- rule sets ---------
@@ -78,6 +89,7 @@ def ruleset_change(
 ) -> ClinicRuleSet:
     """Make a new version of the clinic's own rules and thresholds (earlier versions stay)."""
     require(actor, Perm.RULES_MANAGE, clinic)
+    note = _text(note, "note", 300)
     try:
         checked = eligibility.thresholds_from_dict(thresholds)
         rules = []
@@ -102,7 +114,7 @@ def ruleset_change(
             number=(last or 0) + 1,
             thresholds=dict(thresholds),
             extra_rules=[dict(r) for r in extra_rules],
-            note=note.strip()[:300],
+            note=note,
             created_by=actor,
         )
         record(
@@ -127,6 +139,7 @@ def screening_record(
 ) -> Screening:
     """Evaluate an intake with the clinic's current rule set and keep the decision."""
     require(actor, Perm.SCREENING_ENTER, patient.clinic, patient)
+    notes = _text(notes, "notes", 4000)
     try:
         parsed = eligibility.parse_intake(intake)
     except eligibility.IntakeError as error:
@@ -146,7 +159,7 @@ def screening_record(
             screened_by=actor,
             screened_at=now,
             expires_at=now + timedelta(days=patient.clinic.screening_valid_days),
-            notes=notes.strip()[:4000],
+            notes=notes,
         )
         record(
             actor=actor,
@@ -178,7 +191,7 @@ def screening_review(
     require(actor, Perm.SCREENING_REVIEW, screening.clinic, screening.patient)
     if outcome not in ScreeningReview.Outcome.values:
         raise ValidationError({"outcome": "Choose whether the patient may proceed."})
-    reasoning = reasoning.strip()
+    reasoning = _text(reasoning, "reasoning", 4000)
     if len(reasoning) < 10:
         raise ValidationError({"reasoning": "Write your reasoning (at least a sentence)."})
     if screening.decision == Screening.Decision.ELIGIBLE:
@@ -286,13 +299,21 @@ def intake_link_create(*, actor: StaffMember, patient: Patient) -> IssuedIntakeL
     return IssuedIntakeLink(link=link, token=token)
 
 
-def open_intake_link(token: str) -> IntakeLink | None:
-    link = (
-        IntakeLink.objects.filter(token_hash=_token_hash(token))
-        .select_related("patient", "clinic")
-        .first()
-    )
+def _usable_link(
+    model: type[_Link], token: str, *, related: Sequence[str], lock: bool = False
+) -> _Link | None:
+    """The consent or intake link for this token if it can still be used (not expired, revoked
+    or used), else None; `lock` holds its row for the caller's transaction."""
+    if not token or len(token) > 100:
+        return None
+    links = model.objects.filter(token_hash=_token_hash(token)).select_related(*related)
+    link = (links.select_for_update() if lock else links).first()
     return link if link is not None and link.usable_at(_now()) else None
+
+
+def open_intake_link(token: str) -> IntakeLink | None:
+    """The usable link for this token, or None (unknown, expired, revoked or answered)."""
+    return _usable_link(IntakeLink, token, related=("patient", "clinic"))
 
 
 def intake_link_submit(*, token: str, answers: Mapping[str, Any]) -> IntakeLink:
@@ -305,13 +326,8 @@ def intake_link_submit(*, token: str, answers: Mapping[str, Any]) -> IntakeLink:
     except eligibility.IntakeError as error:
         raise ValidationError(dict(error.errors)) from error
     with transaction.atomic():
-        link = (
-            IntakeLink.objects.select_for_update()
-            .filter(token_hash=_token_hash(token))
-            .select_related("patient")
-            .first()
-        )
-        if link is None or not link.usable_at(_now()):
+        link = _usable_link(IntakeLink, token, related=("patient",), lock=True)
+        if link is None:
             raise ValidationError("This link is not valid.")
         link.answers = dict(answers)
         link.submitted_at = _now()
@@ -471,6 +487,9 @@ def _sign(
     return consent
 
 
+_CONSENT_LINK_RELATED = ("patient", "clinic", "template", "created_by")
+
+
 @dataclass(frozen=True)
 class IssuedConsentLink:
     link: ConsentLink
@@ -506,14 +525,7 @@ def consent_link_create(
 
 def open_consent_link(token: str) -> ConsentLink | None:
     """The usable link for this token, or None (unknown, expired, revoked or signed)."""
-    if not token or len(token) > 100:
-        return None
-    link = (
-        ConsentLink.objects.filter(token_hash=_token_hash(token))
-        .select_related("patient", "clinic", "template", "created_by")
-        .first()
-    )
-    return link if link is not None and link.usable_at(_now()) else None
+    return _usable_link(ConsentLink, token, related=_CONSENT_LINK_RELATED)
 
 
 def record_invalid_patient_link(token: str, kind: str) -> None:
@@ -538,13 +550,8 @@ def consent_sign_by_link(
 ) -> Consent:
     """The patient signs through their link; the link dies with the signature."""
     with transaction.atomic():
-        link = (
-            ConsentLink.objects.select_for_update()
-            .filter(token_hash=_token_hash(token))
-            .select_related("patient", "clinic", "template", "created_by")
-            .first()
-        )
-        if link is None or not link.usable_at(_now()):
+        link = _usable_link(ConsentLink, token, related=_CONSENT_LINK_RELATED, lock=True)
+        if link is None:
             raise ValidationError("This link is not valid.")
         consent = _sign(
             patient=link.patient,
@@ -580,13 +587,14 @@ def consent_witness(*, actor: StaffMember, consent: Consent) -> Consent:
 def consent_withdraw(*, actor: StaffMember, consent: Consent, reason: str) -> Consent:
     """Record that the patient withdrew their consent; no further session can start."""
     require(actor, Perm.CONSENT_COLLECT, consent.clinic, consent.patient)
+    reason = _text(reason, "reason", 2000)
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         if locked.withdrawn_at:
             raise ValidationError("This consent is already withdrawn.")
         locked.withdrawn_at = _now()
         locked.withdrawn_recorded_by = actor
-        locked.withdrawal_reason = reason.strip()[:2000]
+        locked.withdrawal_reason = reason
         locked.save(update_fields=["withdrawn_at", "withdrawn_recorded_by", "withdrawal_reason"])
         record(
             actor=actor,
@@ -599,6 +607,14 @@ def consent_withdraw(*, actor: StaffMember, consent: Consent, reason: str) -> Co
 
 
 # --- the gate a treatment session passes ---------
+
+
+def last_withdrawal(patient: Patient, at: datetime | None = None) -> datetime | None:
+    """When the patient last withdrew a consent (by `at`), or None if they never did."""
+    latest: datetime | None = Consent.objects.filter(
+        patient=patient, withdrawn_at__isnull=False, withdrawn_at__lte=at or _now()
+    ).aggregate(latest=Max("withdrawn_at"))["latest"]
+    return latest
 
 
 @dataclass(frozen=True)
@@ -614,7 +630,8 @@ def treatment_readiness(patient: Patient, route: str, at: datetime | None = None
     """May a treatment session by `route` start for this patient now?
 
     It needs a current screening for that route that is eligible or cleared by review, and a
-    current (signed, witnessed, not withdrawn) consent that covers the route. The session
+    current consent that covers the route: signed, witnessed, and signed after the patient's
+    latest withdrawal of any consent (a withdrawal stops every session). The session
     capability calls this before a session starts; nothing else decides it.
     """
     at = at or _now()
@@ -641,30 +658,26 @@ def treatment_readiness(patient: Patient, route: str, at: datetime | None = None
                 f"The latest screening is {status}: the patient may not be treated by this route."
             )
     kinds = CONSENT_KINDS_FOR_ROUTE.get(route, ())
+    # A withdrawal stops every session (whichever consent was withdrawn): only a consent signed
+    # after the patient's latest withdrawal counts, never an older one left unwithdrawn.
+    withdrawn_at = last_withdrawal(patient, at)
+    signed_since = Consent.objects.filter(
+        patient=patient, template__kind__in=kinds, withdrawn_at=None, signed_at__lte=at
+    )
+    if withdrawn_at is not None:
+        signed_since = signed_since.filter(signed_at__gt=withdrawn_at)
     consent = (
-        Consent.objects.filter(
-            patient=patient,
-            template__kind__in=kinds,
-            withdrawn_at=None,
-            witnessed_at__isnull=False,
-            signed_at__lte=at,
-        )
+        signed_since.filter(witnessed_at__isnull=False)
         .select_related("template")
         .order_by("-signed_at")
         .first()
     )
     if consent is None:
-        withdrawn = Consent.objects.filter(
-            patient=patient, template__kind__in=kinds, withdrawn_at__isnull=False
-        ).exists()
-        unwitnessed = Consent.objects.filter(
-            patient=patient, template__kind__in=kinds, witnessed_at=None, withdrawn_at=None
-        ).exists()
-        if unwitnessed:
+        if signed_since.filter(witnessed_at=None).exists():
             problems.append(
                 "The consent is signed but not witnessed: a staff witness must countersign it."
             )
-        elif withdrawn:
+        elif withdrawn_at is not None:
             problems.append(
                 "The patient withdrew consent: no session may start unless they sign a new consent."
             )

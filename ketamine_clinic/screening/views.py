@@ -53,9 +53,7 @@ def patient_screening(request: StaffRequest, patient_id: int) -> HttpResponse:
         can_collect=can(request.user, Perm.CONSENT_COLLECT, patient.clinic),
         can_send_intake=can(request.user, Perm.SELF_REPORT_SEND, patient.clinic),
         screenings=selectors.screenings_for(patient) if can_view else [],
-        readiness=[
-            services.treatment_readiness(patient, route) for route in ("iv", "im", "intranasal")
-        ],
+        readiness=[services.treatment_readiness(patient, route) for route in Route.values],
         route_labels=dict(Route.choices),
         consents=patient.consents.select_related("template", "witness", "presented_by"),
         templates=services.current_templates(patient.clinic),
@@ -95,6 +93,8 @@ def screening_new(request: StaffRequest, patient_id: int) -> HttpResponse:
     if own is not None:
         initial.update(initial_from_patient_answers(own.answers))
     form = IntakeForm(request.POST or None, initial=initial)
+    if request.method == "GET":  # the page shows the chart, the patient's answers and scores
+        record(actor=request.user, action=Action.CHART_VIEW, patient=patient, obj=patient)
     if request.method == "POST" and form.is_valid():
         try:
             screening = services.screening_record(
@@ -178,6 +178,8 @@ def consent_sign(request: StaffRequest, patient_id: int, template_id: int) -> Ht
     if template.clinic_id not in (None, patient.clinic_id):
         raise Http404("No such consent text.")
     form = SignForm(request.POST or None)
+    if request.method == "GET":
+        record(actor=request.user, action=Action.CHART_VIEW, patient=patient, obj=patient)
     if request.method == "POST" and form.is_valid():
         try:
             consent = services.consent_sign(
@@ -218,6 +220,7 @@ def _consent_for(request: StaffRequest, consent_id: int) -> Consent:
 @login_required
 def consent_detail(request: StaffRequest, consent_id: int) -> HttpResponse:
     consent = _consent_for(request, consent_id)
+    record(actor=request.user, action=Action.CHART_VIEW, patient=consent.patient, obj=consent)
     return render(
         request,
         "screening/consent_detail.html",
@@ -276,6 +279,38 @@ def consent_pdf(request: StaffRequest, consent_id: int) -> HttpResponse:
     )
 
 
+def _json_fields(texts: dict[str, tuple[str, type]]) -> dict[str, Any]:
+    """Parse each named JSON text, which must be of its type; ValidationError names each bad one."""
+    parsed: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, (text, kind) in texts.items():
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            errors[name] = (
+                f"Not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+            )
+            continue
+        if not isinstance(value, kind):
+            errors[name] = "Expected a JSON object." if kind is dict else "Expected a JSON list."
+            continue
+        parsed[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def _named_messages(error: ValidationError) -> list[str]:
+    """Each message of a service's ValidationError, prefixed with the field it is about."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    return [
+        f"{name}: {message}"
+        for name, messages in error.message_dict.items()
+        for message in messages
+    ]
+
+
 @login_required
 def rules(request: StaffRequest) -> HttpResponse:
     clinic = chosen_clinic(request, Perm.RULES_MANAGE)
@@ -287,19 +322,21 @@ def rules(request: StaffRequest) -> HttpResponse:
         thresholds_text = request.POST.get("thresholds", "{}")
         rules_text = request.POST.get("extra_rules", "[]")
         try:
-            thresholds = json.loads(thresholds_text or "{}")
-            extra = json.loads(rules_text or "[]")
-            if not isinstance(thresholds, dict) or not isinstance(extra, list):
-                raise ValueError("thresholds must be an object and rules a list")
+            documents = _json_fields(
+                {
+                    "thresholds": (thresholds_text or "{}", dict),
+                    "extra_rules": (rules_text or "[]", list),
+                }
+            )
             services.ruleset_change(
                 actor=request.user,
                 clinic=clinic,
-                thresholds=thresholds,
-                extra_rules=extra,
+                thresholds=documents["thresholds"],
+                extra_rules=documents["extra_rules"],
                 note=request.POST.get("note", ""),
             )
-        except (ValueError, ValidationError) as error:
-            errors = getattr(error, "messages", None) or [str(error)]
+        except ValidationError as error:
+            errors = _named_messages(error)
         else:
             messages.success(request, "A new version of the clinic's rules is in force.")
             return redirect(f"{request.path}?clinic={clinic.pk}")
@@ -336,11 +373,18 @@ def consent_template_new(request: StaffRequest) -> HttpResponse:
                 body=form.cleaned_data["body"],
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, " ".join(_named_messages(error)))
         else:
             messages.success(request, f"{template.title} v{template.version} is now in use.")
     else:
-        messages.error(request, "Give a kind, a title and the text.")
+        messages.error(
+            request,
+            " ".join(
+                f"{name}: {error['message']}"
+                for name, errors in form.errors.get_json_data().items()
+                for error in errors
+            ),
+        )
     return redirect(f"/screening/rules/?clinic={clinic.pk}")
 
 

@@ -13,8 +13,9 @@ from PIL import Image
 
 from ketamine_clinic.accounts.access import AccessDenied
 from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.patients.selectors import chart_summary
 from ketamine_clinic.screening import services
-from ketamine_clinic.screening.models import Consent, ConsentTemplate, Screening
+from ketamine_clinic.screening.models import Consent, ConsentTemplate, IntakeLink, Screening
 
 API = "/api/v1"
 
@@ -176,7 +177,13 @@ def test_readiness_needs_a_current_screening_and_a_witnessed_consent(world):
     assert services.treatment_readiness(world.patient1, "iv").ready is True
     # the consent for IV does not cover esketamine
     other = services.treatment_readiness(world.patient1, "intranasal")
-    assert other.ready is False and len(other.problems) == 2
+    assert (other.ready, other.problems) == (
+        False,
+        [
+            "No eligibility screening for this route: screen the patient first.",
+            "No signed consent for this route: have the patient sign one.",
+        ],
+    )
 
 
 def test_an_expired_screening_and_a_withdrawn_consent_block(world):
@@ -226,7 +233,7 @@ def test_signing_checks_the_name_and_the_signature(world):
         )
     assert "signature" in caught.value.message_dict
     not_png = "data:image/png;base64," + base64.b64encode(b"GIF89a....").decode()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as caught:
         services.consent_sign(
             actor=world.frontdesk,
             patient=world.patient1,
@@ -235,6 +242,7 @@ def test_signing_checks_the_name_and_the_signature(world):
             signature_png=not_png,
             ip=None,
         )
+    assert caught.value.message_dict == {"signature": ["The signature could not be read."]}
     with pytest.raises(AccessDenied):
         services.consent_sign(
             actor=world.auditor,
@@ -424,7 +432,12 @@ def test_the_patient_answers_the_intake_history_and_it_prefills_the_staff_form(
         {"substance_use": "none", "substances": "cannabis", "failed_antidepressant_trials": "2"},
     )
     assert bad.status_code == 200  # substances listed with no substance use: refused, named
-    assert "substances" in bad.content.decode()
+    assert bad.context["form"].errors == {
+        "substances": [
+            "Substances are listed but substance use is 'none'; give 'past' or 'current'."
+        ]
+    }
+    assert not IntakeLink.objects.filter(submitted_at__isnull=False).exists()
     done = client.post(
         url,
         {
@@ -444,3 +457,218 @@ def test_the_patient_answers_the_intake_history_and_it_prefills_the_staff_form(
     assert re.search(r'value="sleep_apnoea"[^>]*checked', intake)
     assert re.search(r'name="failed_antidepressant_trials" value="3"', intake)
     assert AuditEvent.objects.filter(action="screening.intake_link_submit").count() == 1
+
+
+def test_a_withdrawal_is_not_undone_by_an_older_consent(world):
+    # Two signed consents (say the tablet and, earlier, a link), then the patient withdraws the
+    # newer one: withdrawal stops every session until a consent is signed after it.
+    _screen(world)
+    older = _consent(world)
+    newer = _consent(world, kind="kap")
+    services.consent_withdraw(actor=world.nurse, consent=newer, reason="I want to stop.")
+    blocked = services.treatment_readiness(world.patient1, "iv")
+    assert (blocked.ready, blocked.consent) == (False, None)
+    assert blocked.problems == [
+        "The patient withdrew consent: no session may start unless they sign a new consent."
+    ]
+    assert older.withdrawn_at is None
+    alerts = [a.text for a in chart_summary(world.patient1, world.nurse).alerts]
+    assert "Consent withdrawn: no session may start." in alerts
+    # Signed (and witnessed) again after the withdrawal: the new consent counts.
+    again = _consent(world)
+    ready = services.treatment_readiness(world.patient1, "iv")
+    assert (ready.ready, ready.consent) == (True, again)
+    alerts = [a.text for a in chart_summary(world.patient1, world.nurse).alerts]
+    assert "Consent withdrawn: no session may start." not in alerts
+
+
+def test_api_reads_of_screenings_consents_and_readiness_are_audited(world, client, token_for):
+    _screen(world)
+    _consent(world)
+    nurse = token_for(world.nurse)
+    path = f"{API}/patients/{world.patient1.pk}"
+    before = AuditEvent.objects.filter(action="chart.view").count()
+    for what in ("screenings", "consents", "readiness"):
+        assert client.get(f"{path}/{what}", **nurse).status_code == 200
+    reads = AuditEvent.objects.filter(action="chart.view").order_by("pk")[before:]
+    assert [(e.actor, e.patient, e.detail, e.channel) for e in reads] == [
+        (world.nurse, world.patient1, {"read": what}, "api")
+        for what in ("screenings", "consents", "readiness")
+    ]
+    # Another clinic's patient: the same 404, and no read recorded.
+    assert client.get(f"{API}/patients/{world.patient2.pk}/consents", **nurse).status_code == 404
+    assert AuditEvent.objects.filter(action="chart.view").count() == before + 3
+
+
+def test_opening_a_consent_page_is_audited(world, login):
+    consent = _consent(world)
+    page = login(world.nurse).get(f"/screening/consents/{consent.pk}/")
+    assert page.status_code == 200
+    event = AuditEvent.objects.filter(action="chart.view").latest("pk")
+    assert (event.actor, event.patient, event.object_type, event.object_id) == (
+        world.nurse,
+        world.patient1,
+        "consent",
+        str(consent.pk),
+    )
+
+
+def test_the_rules_page_names_each_bad_field_and_keeps_no_version(world, login):
+    from ketamine_clinic.screening.models import ClinicRuleSet
+
+    client = login(world.prescriber)
+    url = f"/screening/rules/?clinic={world.clinic1.pk}"
+    not_json = client.post(
+        url, {"clinic": world.clinic1.pk, "thresholds": "{170", "extra_rules": "{}"}
+    )
+    assert not_json.context["errors"] == [
+        "thresholds: Not valid JSON: Expecting property name enclosed in double quotes "
+        "(line 1, column 2).",
+        "extra_rules: Expected a JSON list.",
+    ]
+    unknown = client.post(
+        url, {"clinic": world.clinic1.pk, "thresholds": '{"bp_limit": 170}', "extra_rules": "[]"}
+    )
+    assert unknown.context["errors"] == ["bp_limit: Unknown threshold."]
+    bad_rule = client.post(
+        url,
+        {
+            "clinic": world.clinic1.pk,
+            "thresholds": "{}",
+            "extra_rules": '[{"id": "x", "statement": "s.", "routes": ["iv"], "level": "fatal", '
+            '"source": "ours", "kind": "pregnant"}]',
+        },
+    )
+    assert bad_rule.context["errors"] == [
+        "extra_rules.0.level: Unknown level 'fatal' (contraindicated, prescriber_review, caution)."
+    ]
+    assert not ClinicRuleSet.objects.exists()
+    assert not AuditEvent.objects.filter(action="screening.ruleset_change").exists()
+    good = client.post(
+        url,
+        {
+            "clinic": world.clinic1.pk,
+            "thresholds": '{"bp_review_systolic": 150}',
+            "extra_rules": "",
+        },
+    )
+    assert good.status_code == 302
+    assert ClinicRuleSet.objects.get().thresholds == {"bp_review_systolic": 150}
+
+
+def test_a_consent_text_that_is_too_short_is_refused_naming_the_field(world, login):
+    client = login(world.admin)
+    response = client.post(
+        "/screening/rules/consent-templates/",
+        {"clinic": world.clinic1.pk, "kind": "iv", "title": "Ours", "body": "Too short."},
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "body: The consent text is too short to be informed consent."
+    ]
+    untitled = client.post(
+        "/screening/rules/consent-templates/",
+        {"clinic": world.clinic1.pk, "kind": "iv", "title": "", "body": "x" * 300},
+        follow=True,
+    )
+    assert [str(m) for m in untitled.context["messages"]] == ["title: This field is required."]
+    assert not ConsentTemplate.objects.filter(clinic=world.clinic1).exists()
+    assert not AuditEvent.objects.filter(action="consent.template_change").exists()
+
+
+def test_a_screening_is_current_until_the_instant_it_expires(world):
+    s = _screen(world)
+    _consent(world)
+    just_before = services.treatment_readiness(
+        world.patient1, "iv", at=s.expires_at - timedelta(microseconds=1)
+    )
+    assert (just_before.ready, just_before.problems) == (True, [])
+    at_expiry = services.treatment_readiness(world.patient1, "iv", at=s.expires_at)
+    assert at_expiry.problems == [
+        f"The screening of {s.screened_at:%Y-%m-%d} has expired: screen the patient again."
+    ]
+
+
+def test_a_declined_review_blocks_even_after_another_prescriber_approves(world):
+    from tests.conftest import make_staff
+
+    s = _screen(world, systolic_bp=150, diastolic_bp=95)
+    _consent(world)
+    services.screening_review(
+        actor=world.prescriber,
+        screening=s,
+        outcome="declined",
+        reasoning="Repeat reading 176/104: treat the blood pressure first.",
+    )
+    second = make_staff(world.org, "prescriber2", world.clinic1, "prescriber")
+    services.screening_review(
+        actor=second, screening=s, outcome="approved", reasoning="Looks acceptable to me today."
+    )
+    assert services.screening_status(s) == "declined"
+    assert services.treatment_readiness(world.patient1, "iv").problems == [
+        "The latest screening is declined: the patient may not be treated by this route."
+    ]
+
+
+def test_api_withdraws_a_consent_and_readiness_follows(world, client, token_for):
+    _screen(world)
+    consent = _consent(world)
+    nurse = token_for(world.nurse)
+    too_long = client.post(
+        f"{API}/consents/{consent.pk}/withdraw",
+        {"reason": "x" * 2001},
+        content_type="application/json",
+        **nurse,
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"] == [
+        {
+            "field": "reason",
+            "message": "Ensure this value has at most 2000 characters (it has 2001).",
+        }
+    ]
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is None
+    assert not AuditEvent.objects.filter(action="consent.withdraw").exists()
+    done = client.post(
+        f"{API}/consents/{consent.pk}/withdraw",
+        {"reason": "Does not want more sessions."},
+        content_type="application/json",
+        **nurse,
+    )
+    assert done.status_code == 200
+    assert done.json()["status"] == "withdrawn"
+    event = AuditEvent.objects.get(action="consent.withdraw")
+    assert (event.actor, event.detail) == (world.nurse, {"reason": "Does not want more sessions."})
+    readiness = client.get(f"{API}/patients/{world.patient1.pk}/readiness", **nurse).json()
+    assert readiness[0]["problems"] == [
+        "The patient withdrew consent: no session may start unless they sign a new consent."
+    ]
+    again = client.post(
+        f"{API}/consents/{consent.pk}/withdraw", {}, content_type="application/json", **nurse
+    )
+    assert again.status_code == 422
+    assert again.json()["errors"] == [
+        {"field": "__all__", "message": "This consent is already withdrawn."}
+    ]
+    # Another clinic's staff: 404, as for a consent that does not exist.
+    other = client.post(
+        f"{API}/consents/{consent.pk}/withdraw",
+        {},
+        content_type="application/json",
+        **token_for(world.nurse2),
+    )
+    assert other.status_code == 404
+
+
+def test_api_screening_notes_too_long_names_the_field_and_saves_nothing(world, client, token_for):
+    response = client.post(
+        f"{API}/patients/{world.patient1.pk}/screenings",
+        {"intake": _intake(), "notes": "x" * 4001},
+        content_type="application/json",
+        **token_for(world.nurse),
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["notes"]
+    assert not Screening.objects.exists()
+    assert not AuditEvent.objects.filter(action="screening.record").exists()
