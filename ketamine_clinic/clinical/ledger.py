@@ -41,6 +41,10 @@ BALANCE_SIGN: dict[str, int | None] = {
 WITNESSES_REQUIRED: dict[str, int] = {"waste": 1, "destruction": 2, "breakage": 1}
 
 
+# Quantities are stored to the microgram (3 places); a product may not ask for finer steps.
+STORED_DECIMALS = 3
+
+
 def business_day_after(day: date) -> date:
     """The next weekday after `day` (public holidays are not known here: a clinic that closes
     on one must count it itself)."""
@@ -50,9 +54,25 @@ def business_day_after(day: date) -> date:
     return nxt
 
 
-# Theft or significant loss (21 CFR 1301.76(b), reference.md §5): written notice to the DEA
-# Diversion Field Office within 1 business day of discovery; DEA Form 106 within 45 days.
+# Theft or significant loss (21 CFR 1301.74(c), 1301.76(b); reference.md §5): written notice to
+# the DEA Diversion Field Office within 1 business day of discovery; DEA Form 106 submitted
+# electronically within 45 calendar days (final rule 88 FR 40707, in force 24 July 2023).
 FORM_106_DAYS = 45
+
+# Inventory (21 CFR 1304.11, reference.md §5): an initial inventory on the first day controlled
+# substances are handled, then a new one at least every 2 years (on any date within 2 years
+# of the previous one).
+BIENNIAL_INVENTORY_YEARS = 2
+
+
+def biennial_inventory_due(previous: date) -> date:
+    """The last day the next inventory may be taken: 2 years after `previous` (29 February
+    falls back to 28 February, so that the interval never exceeds 2 years)."""
+    year = previous.year + BIENNIAL_INVENTORY_YEARS
+    try:
+        return previous.replace(year=year)
+    except ValueError:
+        return previous.replace(year=year, day=28)
 
 
 class LedgerError(ValueError):
@@ -66,9 +86,7 @@ class LedgerError(ValueError):
 
 def mg_text(quantity: Decimal | int) -> str:
     """A quantity as a person writes it: 3.800 → "3.8", 10.000 → "10"."""
-    quantity = Decimal(str(quantity))
-    text = format(quantity.normalize(), "f")
-    return text
+    return format(Decimal(str(quantity)).normalize(), "f")
 
 
 class Overdraw(LedgerError):
@@ -108,15 +126,20 @@ def check_quantity(
     return quantity
 
 
+def movement(kind: str, quantity: Decimal) -> Decimal:
+    """How much an entry of `kind` for `quantity` mg changes its container's balance."""
+    if kind not in BALANCE_SIGN:
+        raise LedgerError("kind", f"Unknown ledger entry kind {kind!r}.")
+    sign = BALANCE_SIGN[kind]
+    return quantity if sign is None else quantity * sign
+
+
 def next_balance(balance: Decimal, kind: str, quantity: Decimal) -> Decimal:
     """Return the container's balance after an entry of `kind` for `quantity` mg.
 
     Raises Overdraw when the balance would go below zero.
     """
-    if kind not in BALANCE_SIGN:
-        raise LedgerError("kind", f"Unknown ledger entry kind {kind!r}.")
-    sign = BALANCE_SIGN[kind]
-    delta = quantity if sign is None else quantity * sign
+    delta = movement(kind, quantity)
     after = balance + delta
     if after < 0:
         raise Overdraw(balance, -delta)

@@ -20,6 +20,8 @@ from pydantic import ConfigDict
 from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.ledger import Overdraw
 from ketamine_clinic.patients.selectors import patient_for
 
@@ -95,6 +97,8 @@ class EntryOut(Schema):
     occurred_at: datetime
     actor: str
     witness: str | None
+    witness2: str | None
+    details: dict[str, str]
     patient_id: int | None
     session_ref: str
     related_id: int | None
@@ -139,6 +143,8 @@ def _entry_out(e: LedgerEntry) -> dict[str, Any]:
         "occurred_at": e.occurred_at,
         "actor": e.actor.username,
         "witness": e.witness.username if e.witness else None,
+        "witness2": e.witness2.username if e.witness2 else None,
+        "details": e.details,
         "patient_id": e.patient_id,
         "session_ref": e.session_ref,
         "related_id": e.related_id,
@@ -161,7 +167,13 @@ def container_list(request: HttpRequest) -> list[dict[str, Any]]:
     """Every container of your clinics with its lot, expiry and balance."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     require(staff, Perm.INVENTORY_VIEW)
-    return [_container_out(c) for c in selectors.containers_for(staff).order_by("label")]
+    containers = [_container_out(c) for c in selectors.containers_for(staff).order_by("label")]
+    record(
+        actor=staff,
+        action=Action.LEDGER_VIEW,
+        detail={"api": "containers", "rows": len(containers)},
+    )
+    return containers
 
 
 @router.get("/inventory/entries", response={200: list[EntryOut], 403: ErrorOut})
@@ -174,9 +186,21 @@ def entry_list(
     """The ledger in chain order, optionally by date and kind."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     require(staff, Perm.INVENTORY_VIEW)
-    return [
+    entries = [
         _entry_out(e) for e in selectors.entries_for(staff, since=since, until=until, kind=kind)
     ]
+    record(
+        actor=staff,
+        action=Action.LEDGER_VIEW,
+        detail={
+            "api": "entries",
+            "rows": len(entries),
+            "since": str(since or ""),
+            "until": str(until or ""),
+            "kind": kind,
+        },
+    )
+    return entries
 
 
 @router.post(
@@ -187,12 +211,13 @@ def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[list[dict
     """Receive full containers of one lot."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     clinic = get_object_or_404(clinics_where(staff, Perm.INVENTORY_VIEW), pk=payload.clinic_id)
+    organization = clinic.organization_id
     receipt = services.receipt_record(
         actor=staff,
         signature=payload.signature,
         clinic=clinic,
-        product=get_object_or_404(Product, pk=payload.product_id),
-        supplier=get_object_or_404(Supplier, pk=payload.supplier_id),
+        product=get_object_or_404(Product, pk=payload.product_id, organization_id=organization),
+        supplier=get_object_or_404(Supplier, pk=payload.supplier_id, organization_id=organization),
         lot_number=payload.lot_number,
         expires_on=payload.expires_on,
         invoice=payload.invoice,
@@ -244,9 +269,9 @@ def waste_create(request: HttpRequest, payload: WasteIn) -> Status[dict[str, Any
         LedgerEntry.objects.filter(clinic__in=clinics_where(staff, Perm.INVENTORY_VIEW)),
         pk=payload.dispense_id,
     )
-    witness = StaffMember.objects.filter(username=payload.witness_username).first()
+    witness = selectors.staff_at(dispense.clinic, payload.witness_username)
     if witness is None:
-        raise ValidationError({"witness_username": "No such staff member."})
+        raise ValidationError({"witness_username": "No such staff member at this clinic."})
     entry = services.waste_record(
         actor=staff,
         signature=payload.signature,

@@ -49,6 +49,11 @@ def _who(staff: Any) -> str:
     return staff.display_name if staff else ""
 
 
+def details_text(details: dict[str, Any]) -> str:
+    """An entry's kind-specific facts as one line: "method: kit; location: pharmacy room"."""
+    return "; ".join(f"{key.replace('_', ' ')}: {value}" for key, value in details.items())
+
+
 def build(
     name: str,
     actor: StaffMember,
@@ -158,12 +163,15 @@ def build(
         "Patient",
         "By",
         "Witness",
+        "Details",
     ]
     report = Report(REPORTS.get(name, REPORTS["record"]), columns)
     for e in _entries(actor, since, until, kind, product_id):
         product = e.container.lot.product
+        # 21 CFR 1304.22(c): the name and address of the person a dose was dispensed to.
         patient = (
-            (f"{e.patient.legal_given_name} {e.patient.legal_family_name} ({e.patient.mrn})")
+            f"{e.patient.legal_given_name} {e.patient.legal_family_name} ({e.patient.mrn})"
+            + (f", {e.patient.address}" if e.patient.address else "")
             if e.patient
             else ""
         )
@@ -183,6 +191,7 @@ def build(
                 patient,
                 _who(e.actor),
                 witnesses,
+                details_text(e.details),
             ]
         )
     return report

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from ketamine_clinic.accounts.access import clinics_where
 from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.clinical import ledger
 
-from .models import Container, Discrepancy, LedgerEntry
+from .models import Container, Discrepancy, InventoryCount, LedgerEntry
 
 
 def on_hand(clinic: Clinic | None = None) -> list[dict[str, Any]]:
@@ -51,7 +54,9 @@ def entries_for(
 ) -> QuerySet[LedgerEntry]:
     entries = LedgerEntry.objects.filter(
         clinic__in=clinics_where(actor, Perm.INVENTORY_VIEW)
-    ).select_related("container__lot__product", "actor", "witness", "patient", "clinic", "related")
+    ).select_related(
+        "container__lot__product", "actor", "witness", "witness2", "patient", "clinic", "related"
+    )
     if since:
         entries = entries.filter(occurred_at__date__gte=since)
     if until:
@@ -71,14 +76,42 @@ def inventory_clinics(actor: StaffMember) -> QuerySet[Clinic]:
     return clinics_where(actor, Perm.INVENTORY_VIEW)
 
 
-def count_due(clinic: Clinic) -> tuple[object | None, object]:
-    """The last count of a clinic and when the next one is due (its policy, every N hours)."""
-    from datetime import timedelta
+def staff_at(clinic: Clinic, username: str) -> StaffMember | None:
+    """The staff member of `clinic` with this username (a witness is looked up only among the
+    clinic's own people, so that the answer says nothing about anyone else)."""
+    return (
+        StaffMember.objects.filter(username=username.strip(), memberships__clinic=clinic)
+        .distinct()
+        .first()
+    )
 
-    from django.utils import timezone
 
-    from .models import InventoryCount
+@dataclass(frozen=True)
+class CountSchedule:
+    """When a clinic last counted, and when its next count and inventory are due."""
 
-    last = InventoryCount.objects.filter(clinic=clinic).order_by("-counted_at").first()
-    start = last.counted_at if last else timezone.now()
-    return last, start + timedelta(hours=clinic.count_every_hours)
+    last_count: InventoryCount | None
+    next_count_due: datetime | None  # None: nothing has been held yet
+    inventory_due: date | None  # the biennial (or initial) inventory
+
+
+def count_schedule(clinic: Clinic) -> CountSchedule:
+    """Counts are due every `Clinic.count_every_hours` after the last one, or after the first
+    entry if there has been none. An initial inventory is due on the first day drug is held,
+    then a new one within 2 years of the previous (21 CFR 1304.11, reference.md §5)."""
+    counts = InventoryCount.objects.filter(clinic=clinic).order_by("-counted_at")
+    last = counts.first()
+    first_entry = LedgerEntry.objects.filter(clinic=clinic).order_by("seq").first()
+    start = last.counted_at if last else (first_entry.occurred_at if first_entry else None)
+    inventory = counts.filter(kind=InventoryCount.Kind.BIENNIAL).first()
+    if inventory is not None:
+        inventory_due: date | None = ledger.biennial_inventory_due(
+            timezone.localdate(inventory.counted_at)
+        )
+    else:
+        inventory_due = timezone.localdate(first_entry.occurred_at) if first_entry else None
+    return CountSchedule(
+        last_count=last,
+        next_count_due=start + timedelta(hours=clinic.count_every_hours) if start else None,
+        inventory_due=inventory_due,
+    )

@@ -7,9 +7,12 @@ their password or authenticator code at the moment of signing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from allauth.mfa.models import Authenticator
@@ -23,6 +26,7 @@ from ketamine_clinic.accounts.access import can, require
 from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import ledger
 from ketamine_clinic.patients.models import Patient
@@ -39,6 +43,13 @@ from .models import (
     Supplier,
 )
 
+# A signature field takes a colleague's password or 6-digit code: without a limit it would let
+# any signed-in user guess them. Refusals are audited as failed logins and, like failed logins
+# (settings.ACCOUNT_RATE_LIMITS, 5 per 300 s per username), 5 within 5 minutes lock that
+# person's signature for the rest of the window.
+SIGNATURE_FAILURES_ALLOWED = 5
+SIGNATURE_WINDOW = timedelta(minutes=5)
+
 
 def _now() -> datetime:
     return timezone.now()
@@ -54,28 +65,82 @@ def signature_valid(staff: StaffMember, secret: str) -> bool:
     return bool(authenticator and TOTP(authenticator).validate_code(secret.strip()))
 
 
-def _sign(staff: StaffMember, secret: str, field: str) -> None:
-    if not signature_valid(staff, secret):
-        raise ValidationError({field: f"{staff.display_name}: password or code not accepted."})
+def _sign(staff: StaffMember, secret: str, field: str, *, by: StaffMember, clinic: Clinic) -> None:
+    """Check `staff`'s signature, typed in by `by` at `clinic`; audit a refusal, and refuse
+    outright after too many recent refusals."""
+    refused = AuditEvent.objects.filter(
+        action=Action.LOGIN_FAILED,
+        detail__signature_for=staff.username,
+        occurred_at__gte=_now() - SIGNATURE_WINDOW,
+    ).count()
+    if refused >= SIGNATURE_FAILURES_ALLOWED:
+        raise ValidationError(
+            {field: f"{staff.display_name}: too many signatures refused; try again in 5 minutes."}
+        )
+    if signature_valid(staff, secret):
+        return
+    record(
+        actor=by,
+        action=Action.LOGIN_FAILED,
+        clinic=clinic,
+        detail={"signature_for": staff.username, "field": field},
+    )
+    raise ValidationError({field: f"{staff.display_name}: password or code not accepted."})
 
 
 def _when(occurred_at: datetime | None) -> datetime:
+    """When an entry happened: now, or an earlier time given with its offset (kept in UTC, the
+    form its hash is computed and read back in)."""
     if occurred_at is None:
         return _now()
     if timezone.is_naive(occurred_at) or occurred_at > _now():
         raise ValidationError({"occurred_at": "Give a past time with its UTC offset."})
-    return occurred_at
+    return occurred_at.astimezone(UTC)
 
 
-def _quantity(product: Product, value: Decimal | str | int, field: str = "quantity_mg") -> Decimal:
+def _quantity(
+    product: Product,
+    value: Decimal | str | int,
+    field: str = "quantity_mg",
+    *,
+    allow_zero: bool = False,
+) -> Decimal:
+    decimals = min(product.quantity_decimals, ledger.STORED_DECIMALS)
     try:
-        quantity = ledger.check_quantity(value, decimals=product.quantity_decimals, field=field)
+        quantity = ledger.check_quantity(
+            value, decimals=decimals, field=field, allow_zero=allow_zero
+        )
     except ledger.LedgerError as error:
         raise ValidationError({error.field: error.message}) from error
     if product.unit_mg and quantity % product.unit_mg:
         whole = ledger.mg_text(product.unit_mg)
         raise ValidationError({field: f"This product is used whole: a multiple of {whole} mg."})
     return quantity
+
+
+def _text(value: str, field: str, max_length: int, *, required: str = "") -> str:
+    """`value` stripped; refused when longer than the record holds, or empty if `required`
+    (the message to give). Nothing in a controlled-substance record is silently cut short."""
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationError({field: required})
+    if len(text) > max_length:
+        raise ValidationError({field: f"At most {max_length} characters."})
+    return text
+
+
+def _check_witnesses(
+    actor: StaffMember, people: Sequence[StaffMember], clinic: Clinic, field: str
+) -> None:
+    """Each witness is someone other than the actor and the other witnesses, and an active
+    clinician of the clinic."""
+    if len({actor.pk, *(p.pk for p in people)}) != 1 + len(people):
+        if len(people) == 1:
+            raise ValidationError({field: "The witness must be another person."})
+        raise ValidationError({field: "Each witness must be a different person."})
+    for person in people:
+        if not person.is_active or not can(person, Perm.INVENTORY_RECORD, clinic):
+            raise ValidationError({field: "A witness must be a clinician of this clinic."})
 
 
 def _append(
@@ -115,11 +180,16 @@ def _append(
     return entry
 
 
-def _lock(clinic: Clinic, container_id: int | None = None) -> Container | None:
-    """Lock the clinic's chain (its clinic row) and, if given, the container."""
-    Clinic.objects.select_for_update().get(pk=clinic.pk)
-    if container_id is None:
-        return None
+def _lock_chains(*clinics: Clinic) -> None:
+    """Lock the clinics' chains (their clinic rows), in id order so that two writers that need
+    the same two chains never wait for each other."""
+    for clinic in sorted(clinics, key=lambda c: c.pk):
+        Clinic.objects.select_for_update().get(pk=clinic.pk)
+
+
+def _lock_container(clinic: Clinic, container_id: int) -> Container:
+    """Lock the clinic's chain, then the container: the order every writer follows."""
+    _lock_chains(clinic)
     return (
         Container.objects.select_for_update()
         .select_related("lot__product")
@@ -157,19 +227,23 @@ def receipt_record(
     if not 1 <= containers <= 200:
         raise ValidationError({"containers": "Receive between 1 and 200 containers at a time."})
     if expires_on <= timezone.localdate():
-        raise ValidationError({"expires_on": "This lot has expired: do not receive it."})
-    if not lot_number.strip() or not invoice.strip():
-        raise ValidationError({"lot_number": "Give the lot number and the invoice."})
-    _sign(actor, signature, "signature")
+        raise ValidationError(
+            {"expires_on": "This lot expires today or has expired: do not receive it."}
+        )
+    lot_number = _text(lot_number, "lot_number", 40, required="Give the lot number.")
+    invoice = _text(invoice, "invoice", 60, required="Give the invoice number.")
+    label_prefix = _text(label_prefix, "label_prefix", 8)
+    when = _when(occurred_at)
+    _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
-        _lock(clinic)
+        _lock_chains(clinic)
         lot = Lot.objects.create(
             product=product,
-            lot_number=lot_number.strip(),
+            lot_number=lot_number,
             expires_on=expires_on,
             supplier=supplier,
-            invoice=invoice.strip(),
-            received_on=timezone.localdate(),
+            invoice=invoice,
+            received_on=timezone.localdate(when),  # 21 CFR 1304.21(d): the actual date
         )
         made, entries = [], []
         start = Container.objects.filter(clinic=clinic, label__startswith=label_prefix).count()
@@ -186,7 +260,7 @@ def receipt_record(
                     quantity=product.mg_per_container,
                     actor=actor,
                     reason=f"invoice {lot.invoice}",
-                    occurred_at=occurred_at,
+                    occurred_at=when,
                 )
             )
         record(
@@ -217,7 +291,8 @@ def dispense_record(
     """Draw a dose for a patient from a container (the seam the session flow will call).
 
     `quantity_mg` is what leaves the container; `administered_mg` what the patient received
-    (the rest is waste, recorded with a witness). Refuses an expired lot, another clinic's
+    (none, if the dose was drawn and then not given; the rest is waste, recorded with a
+    witness). Refuses an expired lot (usable through its expiry date), another clinic's
     patient, a quantity finer than the product allows, and more than the container holds
     (ledger.Overdraw, with the available balance).
     """
@@ -230,14 +305,14 @@ def dispense_record(
     given = (
         drawn
         if administered_mg in (None, "")
-        else _quantity(product, administered_mg, "administered_mg")
+        else _quantity(product, administered_mg, "administered_mg", allow_zero=True)
     )
     if given > drawn:
         raise ValidationError({"administered_mg": "More cannot be given than was drawn."})
-    _sign(actor, signature, "signature")
+    session_ref = _text(session_ref, "session_ref", 60)
+    _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
-        locked = _lock(clinic, container.pk)
-        assert locked is not None
+        locked = _lock_container(clinic, container.pk)
         if locked.lot.expires_on < timezone.localdate():
             raise ValidationError(
                 {"container": f"Lot {locked.lot.lot_number} expired on {locked.lot.expires_on}."}
@@ -249,7 +324,7 @@ def dispense_record(
             quantity=drawn,
             actor=actor,
             patient=patient,
-            session_ref=session_ref.strip()[:60],
+            session_ref=session_ref,
             administered_mg=given,
             occurred_at=occurred_at,
         )
@@ -264,10 +339,16 @@ def dispense_record(
 
 
 def wasted_so_far(dispense: LedgerEntry) -> Decimal:
+    """Everything recorded as waste of a drawn dose."""
     total = LedgerEntry.objects.filter(related=dispense, kind="waste").aggregate(
         t=Sum("quantity_mg")
     )["t"]
     return Decimal(total or 0).quantize(Decimal("0.001"))
+
+
+def unaccounted_mg(dispense: LedgerEntry) -> Decimal:
+    """The part of a drawn dose neither given nor yet recorded as waste."""
+    return dispense.quantity_mg - (dispense.administered_mg or 0) - wasted_so_far(dispense)
 
 
 def waste_record(
@@ -289,24 +370,20 @@ def waste_record(
     require(actor, Perm.INVENTORY_RECORD, clinic)
     if dispense.kind != "dispense":
         raise ValidationError({"dispense": "Waste follows a dose drawn for a patient."})
-    if witness.pk == actor.pk:
-        raise ValidationError({"witness": "The witness must be another person."})
-    if not witness.is_active or not can(witness, Perm.INVENTORY_RECORD, clinic):
-        raise ValidationError({"witness": "The witness must be a clinician of this clinic."})
+    _check_witnesses(actor, [witness], clinic, "witness")
     product = dispense.container.lot.product
     wasted = _quantity(product, quantity_mg)
-    _sign(actor, signature, "signature")
-    _sign(witness, witness_signature, "witness_signature")
+    reason = _text(reason, "reason", 500)
+    _sign(actor, signature, "signature", by=actor, clinic=clinic)
+    _sign(witness, witness_signature, "witness_signature", by=actor, clinic=clinic)
     with transaction.atomic():
-        locked = _lock(clinic, dispense.container_id)
-        assert locked is not None
-        room = dispense.quantity_mg - (dispense.administered_mg or 0) - wasted_so_far(dispense)
+        locked = _lock_container(clinic, dispense.container_id)
+        room = unaccounted_mg(dispense)
         if wasted > room:
             raise ValidationError(
                 {
                     "quantity_mg": f"Only {ledger.mg_text(room)} mg of this dose is unaccounted "
-                    "for: given plus "
-                    "wasted cannot exceed what was drawn."
+                    "for: given plus wasted cannot exceed what was drawn."
                 }
             )
         entry = _append(
@@ -319,7 +396,7 @@ def waste_record(
             patient=dispense.patient,
             session_ref=dispense.session_ref,
             related=dispense,
-            reason=reason.strip()[:500],
+            reason=reason,
             occurred_at=occurred_at,
         )
         record(
@@ -361,22 +438,20 @@ def disposal_record(
     people = [w for w, _ in witnesses]
     if len(witnesses) < needed:
         raise ValidationError({"witnesses": f"This needs {needed} witness(es)."})
-    if len({actor.pk, *(w.pk for w in people)}) != 1 + len(people):
-        raise ValidationError({"witnesses": "Each witness must be a different person."})
-    for person in people:
-        if not person.is_active or not can(person, Perm.INVENTORY_RECORD, clinic):
-            raise ValidationError({"witnesses": "A witness must be a clinician of this clinic."})
-    facts = {key: str(details.get(key, "")).strip()[:200] for key in DISPOSAL_DETAILS[kind]}
-    missing = [key for key, value in facts.items() if not value]
-    if missing:
-        raise ValidationError({f"details.{missing[0]}": "This is required."})
+    if len(witnesses) > 2:
+        raise ValidationError({"witnesses": "At most two witnesses sign an entry."})
+    _check_witnesses(actor, people, clinic, "witnesses")
+    facts = {
+        key: _text(str(details.get(key, "")), f"details.{key}", 200, required="This is required.")
+        for key in DISPOSAL_DETAILS[kind]
+    }
     quantity = _quantity(container.lot.product, quantity_mg)
-    _sign(actor, signature, "signature")
+    reason = _text(reason, "reason", 500)
+    _sign(actor, signature, "signature", by=actor, clinic=clinic)
     for index, (person, secret) in enumerate(witnesses):
-        _sign(person, secret, f"witness_signature.{index + 1}")
+        _sign(person, secret, f"witness_signature.{index + 1}", by=actor, clinic=clinic)
     with transaction.atomic():
-        locked = _lock(clinic, container.pk)
-        assert locked is not None
+        locked = _lock_container(clinic, container.pk)
         entry = _append(
             clinic=clinic,
             container=locked,
@@ -386,7 +461,7 @@ def disposal_record(
             witness=people[0] if people else None,
             witness2=people[1] if len(people) > 1 else None,
             details=facts,
-            reason=reason.strip()[:500],
+            reason=reason,
         )
         record(
             actor=actor,
@@ -403,6 +478,19 @@ def disposal_record(
     return entry
 
 
+def _arrival_label(clinic: Clinic, label: str) -> str:
+    """The label a transferred container takes at `clinic`: its own with "-T" (any earlier
+    "-T" suffix replaced), numbered when another container there already has that label."""
+    base = re.sub(r"-T\d*$", "", label)
+    taken = set(
+        Container.objects.filter(clinic=clinic, label__startswith=f"{base}-T").values_list(
+            "label", flat=True
+        )
+    )
+    candidates = (f"{base}-T{n}" if n > 1 else f"{base}-T" for n in itertools.count(1))
+    return next(label for label in candidates if label not in taken)
+
+
 def transfer_record(
     *, actor: StaffMember, signature: str, container: Container, to_clinic: Clinic
 ) -> Container:
@@ -413,18 +501,18 @@ def transfer_record(
     require(actor, Perm.INVENTORY_RECORD, to_clinic)
     if to_clinic.pk == source.pk or to_clinic.organization_id != source.organization_id:
         raise ValidationError({"to_clinic": "Choose another site of the organisation."})
-    _sign(actor, signature, "signature")
+    _sign(actor, signature, "signature", by=actor, clinic=source)
     with transaction.atomic():
-        first, second = sorted([source, to_clinic], key=lambda c: c.pk)
-        _lock(first)
-        _lock(second)
-        locked = _lock(source, container.pk)
-        assert locked is not None
+        _lock_chains(source, to_clinic)
+        locked = _lock_container(source, container.pk)
         amount = locked.balance_mg
         if amount <= 0:
             raise ValidationError({"container": "The container is empty."})
         moved = Container.objects.create(
-            clinic=to_clinic, lot=locked.lot, label=f"{locked.label}-T", balance_mg=0
+            clinic=to_clinic,
+            lot=locked.lot,
+            label=_arrival_label(to_clinic, locked.label),
+            balance_mg=0,
         )
         out = _append(
             clinic=source,
@@ -471,14 +559,13 @@ def loss_report_record(
         raise ValidationError({"kind": "Theft or significant loss?"})
     if discovered_on > timezone.localdate():
         raise ValidationError({"discovered_on": "The date of discovery cannot be in the future."})
-    circumstances = circumstances.strip()
+    circumstances = _text(circumstances, "circumstances", 4000)
     if len(circumstances) < 10:
         raise ValidationError({"circumstances": "Describe what was found and how."})
     quantity = _quantity(container.lot.product, quantity_mg)
-    _sign(actor, signature, "signature")
+    _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
-        locked = _lock(clinic, container.pk)
-        assert locked is not None
+        locked = _lock_container(clinic, container.pk)
         entry = _append(
             clinic=clinic,
             container=locked,
@@ -530,6 +617,7 @@ def loss_report_progress(
         if value is not None and (value > today or value < report.discovered_on):
             raise ValidationError({name: "Between the discovery and today."})
     with transaction.atomic():
+        report = LossReport.objects.select_for_update().get(pk=report.pk)
         changes = {}
         if notice_sent_on and not report.notice_sent_on:
             report.notice_sent_on = notice_sent_on
@@ -562,7 +650,9 @@ def count_record(
 ) -> InventoryCount:
     """Record a count of containers; every difference from the ledger opens a discrepancy.
 
-    Nothing is corrected here: a discrepancy stays open until someone resolves it.
+    Nothing is corrected here: a discrepancy stays open until someone resolves it. The biennial
+    inventory is of everything on hand (21 CFR 1304.11, reference.md §5): every container that
+    holds drug must be counted; an opened one may be estimated.
     """
     require(actor, Perm.INVENTORY_RECORD, clinic)
     if kind not in InventoryCount.Kind.values:
@@ -571,35 +661,37 @@ def count_record(
         raise ValidationError({"business_hours": "Opening or close of business?"})
     if not counted:
         raise ValidationError({"counted": "Count at least one container."})
-    _sign(actor, signature, "signature")
+    notes = _text(notes, "notes", 500)
+    _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
-        _lock(clinic)
+        _lock_chains(clinic)
+        containers = Container.objects.filter(clinic=clinic).select_related("lot__product")
+        found = {c.pk: c for c in containers.filter(pk__in=list(counted))}
+        amounts: dict[int, Decimal] = {}
+        for container_id, value in counted.items():
+            field = f"counted.{container_id}"
+            if container_id not in found:
+                raise ValidationError({field: "No such container here."})
+            product = found[container_id].lot.product
+            amounts[container_id] = _quantity(product, value, field, allow_zero=True)
+        if kind == InventoryCount.Kind.BIENNIAL:
+            missing = containers.filter(balance_mg__gt=0).exclude(pk__in=list(counted))
+            labels = ", ".join(missing.order_by("label").values_list("label", flat=True))
+            if labels:
+                raise ValidationError(
+                    {"counted": f"The biennial inventory counts everything on hand: {labels}."}
+                )
         count = InventoryCount.objects.create(
             clinic=clinic,
             kind=kind,
             counted_at=_now(),
             counted_by=actor,
             business_hours=business_hours,
-            notes=notes.strip()[:500],
+            notes=notes,
         )
         opened = 0
-        for container_id, value in counted.items():
-            container = (
-                Container.objects.filter(pk=container_id, clinic=clinic)
-                .select_related("lot__product")
-                .first()
-            )
-            if container is None:
-                raise ValidationError({f"counted.{container_id}": "No such container here."})
-            try:
-                amount = ledger.check_quantity(
-                    value,
-                    decimals=container.lot.product.quantity_decimals,
-                    field=f"counted.{container_id}",
-                    allow_zero=True,
-                )
-            except ledger.LedgerError as error:
-                raise ValidationError({error.field: error.message}) from error
+        for container_id, amount in amounts.items():
+            container = found[container_id]
             line = CountLine.objects.create(
                 count=count,
                 container=container,
@@ -629,26 +721,30 @@ def discrepancy_resolve(
     *, actor: StaffMember, signature: str, discrepancy: Discrepancy, resolution: str
 ) -> Discrepancy:
     """Resolve a discrepancy with a written reason and a linked adjustment entry (a prescriber
-    or an admin); the ledger then agrees with what was counted."""
+    or an admin): the difference counted is applied to the container's balance.
+
+    Raises ledger.Overdraw when drug has left the container since the count, so that the
+    difference no longer fits in it: what became of that drug is recorded first.
+    """
     clinic = discrepancy.clinic
     require(actor, Perm.INVENTORY_ADJUST, clinic)
-    resolution = resolution.strip()
+    resolution = _text(resolution, "resolution", 500)
     if len(resolution) < 10:
         raise ValidationError({"resolution": "Say what was found (at least a sentence)."})
-    _sign(actor, signature, "signature")
+    _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
-        locked = Discrepancy.objects.select_for_update().get(pk=discrepancy.pk)
+        _lock_chains(clinic)
+        locked = Discrepancy.objects.select_for_update().get(pk=discrepancy.pk, clinic=clinic)
         if locked.resolved_at:
             raise ValidationError("This discrepancy is already resolved.")
-        container = _lock(clinic, locked.container_id)
-        assert container is not None
+        container = _lock_container(clinic, locked.container_id)
         entry = _append(
             clinic=clinic,
             container=container,
             kind="adjustment",
             quantity=locked.difference_mg,
             actor=actor,
-            reason=resolution[:500],
+            reason=resolution,
         )
         locked.resolved_at = _now()
         locked.resolved_by = actor
@@ -671,6 +767,14 @@ def discrepancy_resolve(
 
 # --- verification --------------------------------------------------------------------------
 
+# The actions whose audit event names the entry they wrote (its object is the entry).
+_ENTRY_AUDITS = [
+    Action.LEDGER_DISPENSE,
+    Action.LEDGER_WASTE,
+    Action.LEDGER_DISPOSAL,
+    Action.LEDGER_ADJUSTMENT,
+]
+
 
 @dataclass(frozen=True)
 class Verification:
@@ -688,31 +792,61 @@ class Verification:
         }
 
 
+def _movement(entry: LedgerEntry) -> Decimal:
+    try:
+        return ledger.movement(entry.kind, entry.quantity_mg)
+    except ledger.LedgerError:
+        return Decimal(0)  # a kind changed to nonsense: the chain names the entry
+
+
+def _links(
+    clinic: Clinic, sums: dict[int, Decimal], present: set[int]
+) -> Iterator[ledger.ChainLink]:
+    """The clinic's chain in order, adding each entry's movement to its container's sum and its
+    id to `present` on the way (one pass over the entries)."""
+    for e in LedgerEntry.objects.filter(clinic=clinic).order_by("seq").iterator():
+        sums[e.container_id] += _movement(e)
+        present.add(e.pk)
+        yield ledger.ChainLink(
+            id=e.pk, previous_hash=e.previous_hash, hash=e.hash, content=e.chain_content()
+        )
+
+
+def _first_missing(clinic: Clinic, present: set[int]) -> int | None:
+    """The first entry the audit trail saw written that is no longer in the chain."""
+    audited = AuditEvent.objects.filter(
+        clinic=clinic, action__in=_ENTRY_AUDITS, object_type="ledgerentry"
+    ).values_list("object_id", flat=True)
+    missing = sorted({int(i) for i in audited if i.isdigit()} - present)
+    return missing[0] if missing else None
+
+
 def verify(clinic: Clinic | None = None) -> Verification:
-    """Walk each clinic's chain, and check each container's balance against its entries."""
+    """Walk each clinic's chain, check each container's balance against its entries, and check
+    that every entry the audit trail saw written is still there.
+
+    The chain finds an entry edited, reordered or removed from the middle; a removal from the
+    end leaves the chain whole, and is found by the balance or by the audit trail (append-only
+    too).
+    """
     clinics = [clinic] if clinic else list(Clinic.objects.order_by("pk"))
     total = 0
     first_bad: int | None = None
+    sums: dict[int, Decimal] = defaultdict(Decimal)
     for one in clinics:
-        links = (
-            ledger.ChainLink(
-                id=e.pk, previous_hash=e.previous_hash, hash=e.hash, content=e.chain_content()
-            )
-            for e in LedgerEntry.objects.filter(clinic=one).order_by("seq").iterator()
-        )
-        check = ledger.verify_chain(links)
+        present: set[int] = set()
+        check = ledger.verify_chain(_links(one, sums, present))
         total += check.entries
-        if first_bad is None and check.first_bad_entry is not None:
-            first_bad = check.first_bad_entry
-    out_of_balance = []
-    containers = Container.objects.filter(clinic__in=clinics).order_by("label")
-    for container in containers:
-        balance = Decimal(0)
-        for entry in container.entries.order_by("seq"):
-            sign = ledger.BALANCE_SIGN[entry.kind]
-            balance += entry.quantity_mg if sign is None else entry.quantity_mg * sign
-        if balance != container.balance_mg:
-            out_of_balance.append(container.label)
+        bad = check.first_bad_entry
+        if bad is None:
+            bad = _first_missing(one, present)
+        if first_bad is None:
+            first_bad = bad
+    out_of_balance = [
+        c.label
+        for c in Container.objects.filter(clinic__in=clinics).order_by("label")
+        if sums[c.pk] != c.balance_mg
+    ]
     return Verification(
         ok=first_bad is None and not out_of_balance,
         entries=total,

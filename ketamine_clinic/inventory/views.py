@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
-from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
@@ -43,7 +42,7 @@ def stock(request: StaffRequest) -> HttpResponse:
     clinics = list(clinics_where(request.user, Perm.INVENTORY_VIEW))
     record(actor=request.user, action=Action.LEDGER_VIEW, detail={"page": "stock"})
     checks = {c.name: services.verify(c) for c in clinics}
-    counts = {c.name: selectors.count_due(c) for c in clinics}
+    counts = {c.name: selectors.count_schedule(c) for c in clinics}
     return render(
         request,
         "inventory/stock.html",
@@ -143,9 +142,9 @@ def waste(request: StaffRequest, entry_id: int) -> HttpResponse:
     form = WasteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        witness = StaffMember.objects.filter(username=data["witness_username"]).first()
+        witness = selectors.staff_at(dose.clinic, data["witness_username"])
         if witness is None:
-            form.add_error("witness_username", "No such staff member.")
+            form.add_error("witness_username", "No such staff member at this clinic.")
         else:
             try:
                 services.waste_record(
@@ -162,7 +161,7 @@ def waste(request: StaffRequest, entry_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Waste recorded and witnessed.")
                 return redirect("inventory:container", container_id=dose.container_id)
-    room = dose.quantity_mg - (dose.administered_mg or 0) - services.wasted_so_far(dose)
+    room = services.unaccounted_mg(dose)
     return render(
         request,
         "inventory/form.html",
@@ -185,7 +184,9 @@ def container(request: StaffRequest, container_id: int) -> HttpResponse:
         "inventory/container.html",
         {
             "container": one,
-            "entries": one.entries.select_related("actor", "witness", "patient").order_by("seq"),
+            "entries": one.entries.select_related(
+                "actor", "witness", "witness2", "patient"
+            ).order_by("seq"),
             "discrepancies": Discrepancy.objects.filter(
                 container=one, resolved_at=None
             ).select_related("line"),
@@ -224,7 +225,11 @@ def count(request: StaffRequest) -> HttpResponse:
                     counted=counted,
                 )
             except ValidationError as error:
-                errors = error.message_dict
+                errors = (
+                    error.message_dict
+                    if hasattr(error, "error_dict")
+                    else {"Count": error.messages}
+                )
             else:
                 opened = Discrepancy.objects.filter(line__count=done).count()
                 messages.success(
@@ -233,10 +238,21 @@ def count(request: StaffRequest) -> HttpResponse:
                     f"{'y' if opened == 1 else 'ies'}.",
                 )
                 return redirect("inventory:stock")
+    # Errors name what the person sees: the container's label, not its id.
+    names = {f"counted.{c.pk}": c.label for c in containers}
+    names.update(
+        {
+            "counted": "Counted",
+            "signature": "Your signature",
+            "kind": "Kind",
+            "business_hours": "Taken at",
+        }
+    )
+    named = {names.get(key, key): msgs for key, msgs in errors.items()}
     return render(
         request,
         "inventory/count.html",
-        {"containers": containers, "errors": errors, "clinic": clinic, "clinics": clinics},
+        {"containers": containers, "errors": named, "clinic": clinic, "clinics": clinics},
     )
 
 
@@ -258,6 +274,11 @@ def discrepancy(request: StaffRequest, discrepancy_id: int) -> HttpResponse:
                     signature=form.cleaned_data["signature"],
                     discrepancy=one,
                     resolution=form.cleaned_data["resolution"],
+                )
+            except Overdraw as error:
+                form.add_error(
+                    None,
+                    f"{error.message} Record what became of the drug drawn since the count first.",
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -282,7 +303,10 @@ class _Echo:
 
 @login_required
 def log_csv(request: StaffRequest) -> HttpResponse:
-    """The Schedule III record, readily retrievable: every entry, in chain order, as CSV."""
+    """The Schedule III record, readily retrievable: every entry, in chain order, as CSV, with
+    what 21 CFR 1304.22(c) asks of it (reference.md §5): the supplier's name, address and DEA
+    number for a receipt; the patient's name and address for a dose; the manner of any other
+    disposal, and who gave, wasted or witnessed it."""
     require(request.user, Perm.INVENTORY_VIEW)
     kind = request.GET.get("kind", "")
     entries = selectors.entries_for(request.user, kind=kind)
@@ -307,6 +331,7 @@ def log_csv(request: StaffRequest) -> HttpResponse:
             "lot",
             "expires",
             "supplier",
+            "supplier_address",
             "supplier_dea",
             "container",
             "quantity_mg",
@@ -314,14 +339,17 @@ def log_csv(request: StaffRequest) -> HttpResponse:
             "balance_after_mg",
             "patient_mrn",
             "patient_name",
+            "patient_address",
             "session",
             "by",
             "witness",
+            "witness_2",
+            "details",
             "reason",
             "hash",
         ]
     )
-    for e in entries:
+    for e in entries.select_related("witness2", "container__lot__supplier"):
         product = e.container.lot.product
         writer.writerow(
             [
@@ -335,6 +363,7 @@ def log_csv(request: StaffRequest) -> HttpResponse:
                 e.container.lot.lot_number,
                 e.container.lot.expires_on,
                 e.container.lot.supplier.name,
+                e.container.lot.supplier.address,
                 e.container.lot.supplier.dea_number,
                 e.container.label,
                 e.quantity_mg,
@@ -342,9 +371,12 @@ def log_csv(request: StaffRequest) -> HttpResponse:
                 e.balance_after_mg,
                 e.patient.mrn if e.patient else "",
                 f"{e.patient.legal_given_name} {e.patient.legal_family_name}" if e.patient else "",
+                e.patient.address if e.patient else "",
                 e.session_ref,
                 e.actor.display_name,
                 e.witness.display_name if e.witness else "",
+                e.witness2.display_name if e.witness2 else "",
+                reports.details_text(e.details),
                 e.reason,
                 e.hash,
             ]
@@ -363,9 +395,9 @@ def disposal(request: StaffRequest, container_id: int) -> HttpResponse:
         for n in (1, 2):
             username = data[f"witness_{n}"].strip()
             if username:
-                person = StaffMember.objects.filter(username=username).first()
+                person = selectors.staff_at(one.clinic, username)
                 if person is None:
-                    form.add_error(f"witness_{n}", "No such staff member.")
+                    form.add_error(f"witness_{n}", "No such staff member at this clinic.")
                     break
                 witnesses.append((person, data[f"witness_signature_{n}"]))
         else:
@@ -521,18 +553,19 @@ def report(request: StaffRequest) -> HttpResponse:
         product_id=int(product) if product.isdigit() else None,
     )
     output = request.GET.get("format", "screen")
-    if output in ("screen", "csv", "pdf"):
-        record(
-            actor=request.user,
-            action=Action.LEDGER_REPORT,
-            detail={
-                "report": name,
-                "format": output,
-                "rows": len(built.rows),
-                "since": str(since or ""),
-                "until": str(until or ""),
-            },
-        )
+    if output not in ("csv", "pdf"):
+        output = "screen"  # every way of reading a report is audited
+    record(
+        actor=request.user,
+        action=Action.LEDGER_REPORT,
+        detail={
+            "report": name,
+            "format": output,
+            "rows": len(built.rows),
+            "since": str(since or ""),
+            "until": str(until or ""),
+        },
+    )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if output == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")

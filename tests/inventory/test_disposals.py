@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from ketamine_clinic.accounts.models import Membership
-from ketamine_clinic.clinical.ledger import FORM_106_DAYS, business_day_after
+from ketamine_clinic.accounts.models import Clinic, Membership
+from ketamine_clinic.clinical.ledger import (
+    FORM_106_DAYS,
+    biennial_inventory_due,
+    business_day_after,
+)
 from ketamine_clinic.inventory import services
 from ketamine_clinic.inventory.models import LedgerEntry
 from tests.conftest import PASSWORD, make_staff
+
+from .conftest import receive
 
 
 def test_business_days_skip_the_weekend():
     assert business_day_after(date(2026, 11, 26)) == date(2026, 11, 27)  # Thu → Fri
     assert business_day_after(date(2026, 11, 27)) == date(2026, 11, 30)  # Fri → Mon
     assert business_day_after(date(2026, 11, 28)) == date(2026, 11, 30)  # Sat → Mon
+    assert business_day_after(date(2026, 11, 29)) == date(2026, 11, 30)  # Sun → Mon
     assert FORM_106_DAYS == 45
+
+
+def test_the_next_inventory_is_due_within_two_years_of_the_last():
+    assert biennial_inventory_due(date(2025, 3, 1)) == date(2027, 3, 1)
+    assert biennial_inventory_due(date(2024, 2, 29)) == date(2026, 2, 28)  # never past 2 years
 
 
 def test_destruction_needs_two_different_witnesses_and_the_form_41_facts(world, stock):
@@ -54,6 +68,21 @@ def test_destruction_needs_two_different_witnesses_and_the_form_41_facts(world, 
             **common, details=details, witnesses=[(world.prescriber, PASSWORD), (second, "no")]
         )
     assert "witness_signature.2" in caught.value.message_dict
+    third = make_staff(world.org, "nurse4", world.clinic1, "nurse")
+    with pytest.raises(ValidationError, match="At most two witnesses"):
+        services.disposal_record(
+            **common,
+            details=details,
+            witnesses=[(world.prescriber, PASSWORD), (second, PASSWORD), (third, PASSWORD)],
+        )
+    with pytest.raises(ValidationError) as caught:
+        services.disposal_record(
+            **common,
+            details={**details, "location": "x" * 201},
+            witnesses=[(world.prescriber, PASSWORD), (second, PASSWORD)],
+        )
+    assert caught.value.message_dict == {"details.location": ["At most 200 characters."]}
+    assert not LedgerEntry.objects.filter(kind="destruction").exists()
     entry = services.disposal_record(
         **common, details=details, witnesses=[(world.prescriber, PASSWORD), (second, PASSWORD)]
     )
@@ -98,6 +127,38 @@ def test_a_whole_container_moves_to_another_site_in_both_chains(world, stock):
     arrival = LedgerEntry.objects.get(clinic=world.clinic2)
     assert arrival.seq == 1 and arrival.kind == "transfer_in"
     assert arrival.related.kind == "transfer_out"
+    assert services.verify().ok
+
+
+def test_containers_with_the_same_label_arrive_under_labels_of_their_own(world, stock):
+    west = Clinic.objects.create(organization=world.org, name="West")
+    for clinic in (world.clinic2, west):
+        Membership.objects.create(staff=world.nurse, clinic=clinic, role="nurse")
+    from_west = services.receipt_record(
+        actor=world.nurse,
+        signature=PASSWORD,
+        clinic=west,
+        product=stock.product,
+        supplier=stock.supplier,
+        lot_number="KX2201",
+        expires_on=stock.vial.lot.expires_on,
+        invoice="INV-779",
+        containers=1,
+        label_prefix="V-",
+    ).containers[0]
+    assert from_west.label == stock.vial.label == "V-0001"
+
+    def move(container, to):
+        return services.transfer_record(
+            actor=world.nurse, signature=PASSWORD, container=container, to_clinic=to
+        )
+
+    first = move(stock.vial, world.clinic2)
+    second = move(from_west, world.clinic2)
+    assert (first.label, second.label) == ("V-0001-T", "V-0001-T2")
+    back = move(first, world.clinic1)  # home again: its old label is taken by the empty vial
+    assert back.label == "V-0001-T"
+    assert back.balance_mg == 1000
     assert services.verify().ok
 
 
@@ -163,6 +224,19 @@ def test_destruction_and_a_theft_through_the_pages(world, stock, login):
         },
     )
     assert "This needs 2 witness(es)." in refused.content.decode()
+    outsider = client.post(
+        f"/inventory/containers/{stock.vial.pk}/disposal/",
+        {
+            "kind": "breakage",
+            "quantity_mg": "10",
+            "what_happened": "vial dropped",
+            "signature": PASSWORD,
+            "witness_1": world.nurse2.username,  # works at the other clinic only
+            "witness_signature_1": PASSWORD,
+        },
+    )
+    assert "No such staff member at this clinic." in outsider.content.decode()
+    assert not LedgerEntry.objects.filter(kind__in=["destruction", "breakage"]).exists()
     done = client.post(
         f"/inventory/containers/{stock.vial.pk}/disposal/",
         {
@@ -179,6 +253,14 @@ def test_destruction_and_a_theft_through_the_pages(world, stock, login):
     )
     assert done.status_code == 302
     assert LedgerEntry.objects.get(kind="destruction").witness2 == second
+    record = login(world.auditor).get("/inventory/log.csv").content.decode()
+    [destroyed] = [r for r in csv.DictReader(io.StringIO(record)) if r["kind"] == "destruction"]
+    assert (destroyed["witness"], destroyed["witness_2"], destroyed["details"]) == (
+        "Prescriber Tester",
+        "Nurse3 Tester",
+        "method: digestion kit; location: pharmacy room",
+    )
+    client = login(world.nurse)
     assert client.get(f"/inventory/containers/{stock.vial.pk}/loss/").status_code == 403
     doctor = login(world.prescriber)
     reported = doctor.post(
@@ -212,8 +294,6 @@ def test_transfer_through_the_page(world, stock, login):
 
 def test_a_product_used_whole_takes_only_whole_devices(world):
     from ketamine_clinic.inventory.models import Product, Supplier
-
-    from .conftest import receive
 
     kit = Product.objects.create(
         organization=world.org,

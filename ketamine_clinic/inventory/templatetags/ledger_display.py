@@ -6,7 +6,7 @@ from django import template
 
 from ketamine_clinic.clinical.ledger import mg_text
 from ketamine_clinic.inventory.models import LedgerEntry
-from ketamine_clinic.inventory.services import wasted_so_far
+from ketamine_clinic.inventory.services import unaccounted_mg
 
 register = template.Library()
 
@@ -20,7 +20,7 @@ def mg(value: Decimal | None) -> str:
 @register.filter
 def unaccounted(dose: LedgerEntry) -> Decimal:
     """The part of a drawn dose neither given nor recorded as waste."""
-    return dose.quantity_mg - (dose.administered_mg or 0) - wasted_so_far(dose)
+    return unaccounted_mg(dose)
 
 
 @register.filter
