@@ -1,8 +1,12 @@
-"""The request type of a signed-in staff member's views."""
+"""The request type of a signed-in staff member's views, and the guard of the public links."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
+
+from ketamine_clinic.audit.context import client_ip
 
 from .models import Clinic, StaffMember
 from .permissions import Perm
@@ -28,3 +32,16 @@ def chosen_clinic(request: StaffRequest, perm: Perm) -> Clinic:
     if clinic is None:
         raise Http404("No such clinic.")
     return clinic
+
+
+def public_link_rate_limited(request: HttpRequest) -> bool:
+    """Count a visit to a patient-facing link (self-report, consent, intake) from this address;
+    True once the address is over `SELF_REPORT_RATE_PER_MINUTE` in the current minute."""
+    key = f"public-link-rate:{client_ip(request)}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=60)
+        count = 1
+    return count > settings.SELF_REPORT_RATE_PER_MINUTE

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from ketamine_clinic.audit.context import client_ip
+from ketamine_clinic.accounts.http import public_link_rate_limited
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
 
 from . import services
@@ -25,17 +24,6 @@ from .forms import InstrumentForm
 from .models import Assessment, SafetyAlert, SelfReportLink
 
 _DONE_KEY = "self_report_done"
-
-
-def rate_limited(request: HttpRequest) -> bool:
-    key = f"self-report-rate:{client_ip(request)}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=60)
-        count = 1
-    return count > settings.SELF_REPORT_RATE_PER_MINUTE
 
 
 def _invalid(request: HttpRequest, token: str) -> HttpResponse:
@@ -63,7 +51,7 @@ def _progress(link: SelfReportLink) -> list[dict[str, Any]]:
 
 
 def _guarded(request: HttpRequest, token: str) -> tuple[SelfReportLink | None, HttpResponse | None]:
-    if rate_limited(request):
+    if public_link_rate_limited(request):
         return None, render(request, "measures/public/slow_down.html", status=429)
     link = services.open_link(token)
     if link is None:

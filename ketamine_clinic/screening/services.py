@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from django.utils import timezone
 from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.accounts.services import token_hash
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility
@@ -273,10 +273,6 @@ PATIENT_INTAKE_FIELDS = (
 )
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token[:100].encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class IssuedIntakeLink:
     link: IntakeLink
@@ -291,7 +287,7 @@ def intake_link_create(*, actor: StaffMember, patient: Patient) -> IssuedIntakeL
         link = IntakeLink.objects.create(
             clinic=patient.clinic,
             patient=patient,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token[:100]),
             created_by=actor,
             expires_at=_now() + timedelta(hours=settings.SELF_REPORT_LINK_HOURS),
         )
@@ -306,7 +302,7 @@ def _usable_link(
     or used), else None; `lock` holds its row for the caller's transaction."""
     if not token or len(token) > 100:
         return None
-    links = model.objects.filter(token_hash=_token_hash(token)).select_related(*related)
+    links = model.objects.filter(token_hash=token_hash(token[:100])).select_related(*related)
     link = (links.select_for_update() if lock else links).first()
     return link if link is not None and link.usable_at(_now()) else None
 
@@ -509,7 +505,7 @@ def consent_link_create(
             clinic=patient.clinic,
             patient=patient,
             template=template,
-            token_hash=_token_hash(token),
+            token_hash=token_hash(token[:100]),
             created_by=actor,
             expires_at=_now() + timedelta(hours=settings.SELF_REPORT_LINK_HOURS),
         )
@@ -531,7 +527,7 @@ def open_consent_link(token: str) -> ConsentLink | None:
 def record_invalid_patient_link(token: str, kind: str) -> None:
     """Audit a visit with an unknown, expired, revoked or used consent or intake link."""
     model: type[ConsentLink] | type[IntakeLink] = ConsentLink if kind == "consent" else IntakeLink
-    link = model.objects.filter(token_hash=_token_hash(token)).first()
+    link = model.objects.filter(token_hash=token_hash(token[:100])).first()
     record(
         actor=None,
         actor_username=f"patient ({kind} link)",

@@ -16,13 +16,12 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, clinics_where, require
-from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
+from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic, public_link_rate_limited
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.context import client_ip
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility, icd10
-from ketamine_clinic.measures.public import rate_limited
 from ketamine_clinic.measures.selectors import score_histories
 from ketamine_clinic.measures.views import qr_data_uri
 from ketamine_clinic.patients import selectors as patient_selectors
@@ -511,7 +510,7 @@ def intake_by_link_done(request: HttpRequest) -> HttpResponse:
 def _open_patient_link(request: HttpRequest, token: str, kind: str) -> Any:
     """The usable consent or intake link for this token, or the page to answer instead: the
     rate limit, or the one neutral page for every invalid case (audited)."""
-    if rate_limited(request):
+    if public_link_rate_limited(request):
         return render(request, "measures/public/slow_down.html", status=429)
     opener = services.open_consent_link if kind == "consent" else services.open_intake_link
     link = opener(token)

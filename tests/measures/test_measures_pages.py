@@ -361,3 +361,16 @@ def test_the_treatment_seam_sets_the_baseline_before_the_first_treatment(world, 
     )
     (phq9,) = selectors.score_histories(world.patient1)
     assert (phq9.trajectory.baseline, phq9.trajectory.latest) == (None, 8)
+
+
+@override_settings(SELF_REPORT_RATE_PER_MINUTE=4)
+def test_every_patient_link_shares_one_budget_per_address(world, client):
+    """Self-report, consent and intake links count against the same per-address limit, so
+    guessing tokens on one kind of link does not get a fresh budget on another."""
+    cache.clear()
+    token = "z" * 43
+    paths = [f"/r/{token}/", f"/c/{token}/", f"/i/{token}/", f"/r/{token}/", f"/c/{token}/"]
+    statuses = [client.get(path).status_code for path in paths]
+    assert statuses == [404, 404, 404, 404, 429]
+    assert client.get(f"/i/{token}/").status_code == 429
+    cache.clear()
