@@ -524,6 +524,19 @@ def open_consent_link(token: str) -> ConsentLink | None:
     return _usable_link(ConsentLink, token, related=_CONSENT_LINK_RELATED)
 
 
+def patient_link_viewed(link: ConsentLink | IntakeLink, kind: str) -> None:
+    """Audit that the patient's consent or intake page was shown (it greets them by first name
+    and, for consent, shows the text they are asked to sign)."""
+    record(
+        actor=None,
+        actor_username=f"patient ({kind} link)",
+        action=Action.SELF_REPORT_OPEN,
+        patient=link.patient,
+        obj=link,
+        detail={"link": kind},
+    )
+
+
 def record_invalid_patient_link(token: str, kind: str) -> None:
     """Audit a visit with an unknown, expired, revoked or used consent or intake link."""
     model: type[ConsentLink] | type[IntakeLink] = ConsentLink if kind == "consent" else IntakeLink

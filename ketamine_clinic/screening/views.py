@@ -508,8 +508,8 @@ def intake_by_link_done(request: HttpRequest) -> HttpResponse:
 
 
 def _open_patient_link(request: HttpRequest, token: str, kind: str) -> Any:
-    """The usable consent or intake link for this token, or the page to answer instead: the
-    rate limit, or the one neutral page for every invalid case (audited)."""
+    """The usable consent or intake link for this token (its showing audited), or the page to
+    answer instead: the rate limit, or the one neutral page for every invalid case (audited)."""
     if public_link_rate_limited(request):
         return render(request, "measures/public/slow_down.html", status=429)
     opener = services.open_consent_link if kind == "consent" else services.open_intake_link
@@ -517,6 +517,8 @@ def _open_patient_link(request: HttpRequest, token: str, kind: str) -> Any:
     if link is None:
         services.record_invalid_patient_link(token, kind)
         return render(request, "measures/public/invalid.html", status=404)
+    if request.method == "GET":
+        services.patient_link_viewed(link, kind)
     return link
 
 

@@ -400,6 +400,8 @@ def test_a_patient_signs_consent_through_a_link_once(world, login, client):
     public = client.get(url).content.decode()
     assert "Hello Alice" in public and "Moreno" not in public
     assert "Consent to IV ketamine treatment" in public
+    shown = AuditEvent.objects.get(action="self_report.open")
+    assert (shown.patient, shown.actor, shown.detail) == (world.patient1, None, {"link": "consent"})
     assert '<script src="/static/kc/signature.js">' in public
     missing = client.post(url, {"signed_name": "Alice Moreno", "signature": "", "understood": "on"})
     assert "Sign in the box (the signature is missing)." in missing.content.decode()
@@ -427,6 +429,8 @@ def test_the_patient_answers_the_intake_history_and_it_prefills_the_staff_form(
     staff.logout()
     form = client.get(url).content.decode()
     assert "Hello Alice" in form and "Moreno" not in form
+    shown = AuditEvent.objects.get(action="self_report.open")
+    assert (shown.patient, shown.detail) == (world.patient1, {"link": "intake"})
     bad = client.post(
         url,
         {"substance_use": "none", "substances": "cannabis", "failed_antidepressant_trials": "2"},
