@@ -102,6 +102,7 @@ class LinkOut(Schema):
     token: str
     instruments: list[str]
     expires_at: datetime
+    emailed: bool  # False when no e-mail was asked for, or the mail server refused it
 
 
 class AlertOut(Schema):
@@ -245,8 +246,9 @@ def self_report_link_create(
         actor=staff, patient=patient, instrument_ids=payload.instruments, email_to=payload.email
     )
     url = link_url(request, issued.token)
-    if issued.link.emailed_to:
-        services.self_report_link_email(link=issued.link, url=url)
+    emailed = bool(issued.link.emailed_to) and services.self_report_link_email(
+        link=issued.link, url=url
+    )
     return Status(
         201,
         {
@@ -255,6 +257,7 @@ def self_report_link_create(
             "token": issued.token,
             "instruments": issued.link.instruments,
             "expires_at": issued.link.expires_at,
+            "emailed": emailed,
         },
     )
 

@@ -7,6 +7,7 @@ path (UI, API, self-report) can store a critical answer without its alert.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from .models import (
     SafetyAlert,
     SelfReportLink,
 )
+
+logger = logging.getLogger(__name__)
 
 SELF_REPORT_ACTOR = "patient (self-report link)"
 
@@ -304,13 +307,24 @@ def self_report_link_create(
     return IssuedLink(link=link, token=token)
 
 
-def self_report_link_email(*, link: SelfReportLink, url: str) -> None:
-    """E-mail the link to the address it was made for (Django's e-mail backend).
+def self_report_link_email(*, link: SelfReportLink, url: str) -> bool:
+    """E-mail the link to the address it was made for (Django's e-mail backend); False if the
+    mail server refused or could not be reached.
 
-    Call it once the link is committed, with the URL of the token shown once.
+    Call it once the link is committed, with the URL of the token shown once: a failed e-mail
+    must not lose the link, which staff can still hand over.
     """
     patient = link.patient
     clinic = link.clinic
+    try:
+        _send_link_mail(link, patient, clinic, url)
+    except OSError:  # smtplib.SMTPException and connection errors are OSErrors
+        logger.exception("self-report link %s: the e-mail could not be sent", link.pk)
+        return False
+    return True
+
+
+def _send_link_mail(link: SelfReportLink, patient: Patient, clinic: Clinic, url: str) -> None:
     send_mail(
         subject=f"Questionnaires from {clinic.name}",
         message=(

@@ -150,8 +150,9 @@ def self_report_send(request: StaffRequest, patient_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             url = link_url(request, issued.token)
-            if issued.link.emailed_to:
-                services.self_report_link_email(link=issued.link, url=url)
+            emailed = bool(issued.link.emailed_to) and services.self_report_link_email(
+                link=issued.link, url=url
+            )
             return render(
                 request,
                 "measures/link_issued.html",
@@ -159,6 +160,7 @@ def self_report_send(request: StaffRequest, patient_id: int) -> HttpResponse:
                     "patient": patient,
                     "link": issued.link,
                     "url": url,
+                    "emailed": emailed,
                     "qr": qr_data_uri(url),
                     "instruments": [INSTRUMENTS[i] for i in issued.link.instruments],
                 },

@@ -60,6 +60,20 @@ def test_a_link_with_an_email_is_sent_and_a_bad_address_names_the_field(world, c
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["alice@example.org"]
     assert sent.json()["url"] in mail.outbox[0].body
+    assert sent.json()["emailed"] is True
+
+
+def test_a_link_whose_email_fails_is_still_answered_with_its_token(world, client, token_for):
+    from django.test import override_settings
+
+    path = f"/patients/{world.patient1.pk}/self-report-links"
+    with override_settings(EMAIL_BACKEND="tests.measures.unreachable_mail.EmailBackend"):
+        sent = _post(
+            client, token_for(world.frontdesk), path, {"instruments": ["phq9"], "email": "a@b.org"}
+        )
+    assert sent.status_code == 201
+    assert (sent.json()["emailed"], len(sent.json()["token"])) == (False, 43)
+    assert SelfReportLink.objects.get().emailed_to == "a@b.org"
 
 
 def test_bad_answers_answer_422_naming_the_item(world, client, token_for):

@@ -89,6 +89,19 @@ def test_send_link_by_email_shows_the_link_once_with_a_qr_code(world, login):
     assert url in mail.outbox[0].body
     assert mail.outbox[0].to == ["alice@example.org"]
     assert SelfReportLink.objects.get().emailed_to == "alice@example.org"
+    assert "Sent by e-mail to alice@example.org." in body
+
+
+@override_settings(EMAIL_BACKEND="tests.measures.unreachable_mail.EmailBackend")
+def test_a_failed_email_still_shows_the_link_and_says_so(world, login):
+    client = login(world.frontdesk)
+    body = client.post(
+        f"/measures/patients/{world.patient1.pk}/send/",
+        {"instruments": ["phq9"], "email": "alice@example.org"},
+    ).content.decode()
+    assert re.search(r'value="http://testserver/r/[^"]{43}/"', body)
+    assert "The e-mail to alice@example.org could not be sent." in body
+    assert "Sent by e-mail" not in body
 
 
 def _issue(world, instruments=("phq9",)):
