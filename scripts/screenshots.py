@@ -49,7 +49,7 @@ TABLET = {
     "is_mobile": True,
     "has_touch": True,
 }
-STOCK_HEIGHT = 1280  # the ledger's stock page: intact, discrepancy, on hand, latest entries
+STOCK_HEIGHT = 1500  # the stock page down to the first latest entries
 STARTUP_TIMEOUT = 180  # seconds: migrate, seed the demo, collect static files, start gunicorn
 
 
@@ -369,6 +369,12 @@ def ledger_screenshots(page: Page, base: str, problems: list[str]) -> None:
     if re.search(r"\dE[-+]?\d", lead):
         problems.append(f"the waste form shows a quantity in exponent notation: {lead!r}")
     shoot(page, "20-ledger-waste")
+
+    page.goto(f"{base}/inventory/")
+    page.get_by_role("link", name="Products & suppliers").click()
+    expect(page).to_have_url(f"{base}/inventory/settings/")
+    expect(page.get_by_role("cell", name="50458-028-02")).to_be_visible()
+    shoot(page, "23-ledger-products")
 
 
 def pk_screenshots(page: Page, base: str) -> None:

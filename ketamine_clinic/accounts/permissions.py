@@ -44,6 +44,7 @@ class Perm(StrEnum):
     INVENTORY_VIEW = "inventory.view"  # see stock, the ledger and its reports
     INVENTORY_RECORD = "inventory.record"  # receive stock, draw doses, record waste, count
     INVENTORY_ADJUST = "inventory.adjust"  # resolve a count discrepancy with an adjustment
+    INVENTORY_SETTINGS = "inventory.settings"  # products, suppliers and the count interval
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -65,6 +66,9 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.INVENTORY_VIEW: "See controlled-substance stock, ledger and reports",
     Perm.INVENTORY_RECORD: "Receive stock, draw doses, record and witness waste, count",
     Perm.INVENTORY_ADJUST: "Resolve a count discrepancy (adjustment)",
+    Perm.INVENTORY_SETTINGS: (
+        "Manage controlled-substance products, suppliers and the count interval"
+    ),
 }
 
 _CLINICIAN = {
@@ -92,6 +96,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.INVENTORY_VIEW,
             Perm.INVENTORY_RECORD,
             Perm.INVENTORY_ADJUST,
+            Perm.INVENTORY_SETTINGS,
         }
     ),
     # Only a prescriber acknowledges a safety alert (issue #3).
@@ -103,6 +108,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.SCREENING_REVIEW,
             Perm.RULES_MANAGE,
             Perm.INVENTORY_ADJUST,
+            Perm.INVENTORY_SETTINGS,
         }
     ),
     Role.NURSE: frozenset(_CLINICIAN),

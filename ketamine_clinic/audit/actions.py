@@ -59,6 +59,8 @@ class Action(StrEnum):
     LEDGER_VIEW = "ledger.view"
     LEDGER_DISPOSAL = "ledger.disposal"
     LEDGER_LOSS = "ledger.loss"
+    LEDGER_PRODUCT_CHANGE = "ledger.product_change"  # a product added, edited or retired
+    LEDGER_SUPPLIER_CHANGE = "ledger.supplier_change"  # a supplier added, edited or retired
     AUDIT_SEARCH = "audit.search"
     AUDIT_EXPORT = "audit.export"
 

@@ -1,8 +1,9 @@
 """The controlled-substance ledger in the JSON API (mounted under /api/v1/inventory/).
 
-Every write carries `signature`: the acting user's password or authenticator code, checked at
-the moment of signing (and the witness's, for waste). Overdrawing a container answers 409 with
-the available balance.
+Every ledger write carries `signature`: the acting user's password or authenticator code,
+checked at the moment of signing (and the witness's, for waste). Overdrawing a container answers
+409 with the available balance. Products and suppliers (the organisation's, set up by admins and
+prescribers) are read by anyone who sees the ledger.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
-from ketamine_clinic.accounts.access import clinics_where, require
-from ketamine_clinic.accounts.models import StaffMember
+from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
+from ketamine_clinic.accounts.models import Organization, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.ledger import Overdraw
 from ketamine_clinic.patients.selectors import patient_for
 
-from . import selectors, services
+from . import catalog, selectors, services
 from .models import Container, LedgerEntry, Product, Supplier
 
 router = Router(tags=["inventory"])
@@ -304,3 +305,153 @@ def count_create(request: HttpRequest, payload: CountIn) -> Status[dict[str, Any
         201,
         {"id": count.pk, "discrepancies": count.lines.filter(discrepancy__isnull=False).count()},
     )
+
+
+# --- products and suppliers -----------------------------------------------------------------
+
+
+class ProductIn(Strict):
+    clinic_id: int | None = None
+    name: str
+    ndc: str
+    form: str
+    mg_per_container: Decimal
+    ml_per_container: Decimal | None = None
+    quantity_decimals: int = 1
+    unit_mg: Decimal | None = None
+
+
+class ProductPatch(Strict):
+    name: str | None = None
+    ndc: str | None = None
+    form: str | None = None
+    mg_per_container: Decimal | None = None
+    ml_per_container: Decimal | None = None
+    quantity_decimals: int | None = None
+    unit_mg: Decimal | None = None
+    active: bool | None = None
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    ndc: str
+    form: str
+    mg_per_container: Decimal
+    ml_per_container: Decimal | None
+    quantity_decimals: int
+    unit_mg: Decimal | None
+    dea_schedule: str
+    active: bool
+    in_use: bool
+
+
+class SupplierIn(Strict):
+    clinic_id: int | None = None
+    name: str
+    address: str
+    dea_number: str
+
+
+class SupplierPatch(Strict):
+    name: str | None = None
+    address: str | None = None
+    dea_number: str | None = None
+    active: bool | None = None
+
+
+class SupplierOut(Schema):
+    id: int
+    name: str
+    address: str
+    dea_number: str
+    active: bool
+    in_use: bool
+
+
+def _organization(staff: StaffMember, clinic_id: int | None) -> Organization:
+    """The organisation a new product or supplier belongs to: that of `clinic_id` (one of the
+    caller's clinics), or the only one the caller manages inventory settings for."""
+    require(staff, Perm.INVENTORY_SETTINGS)
+    if clinic_id is not None:
+        membership = get_object_or_404(active_memberships(staff), clinic_id=clinic_id)
+        return membership.clinic.organization
+    organizations = {c.organization for c in clinics_where(staff, Perm.INVENTORY_SETTINGS)}
+    if len(organizations) > 1:
+        raise ValidationError({"clinic_id": "You work for more than one organisation: say which."})
+    return organizations.pop()
+
+
+@router.get("/inventory/products", response={200: list[ProductOut], 403: ErrorOut})
+def product_list(request: HttpRequest) -> list[Product]:
+    """The products of your organisation, retired ones too; `in_use`: stock of it has been
+    received, so only its name and `active` can change."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    require(staff, Perm.INVENTORY_VIEW)
+    return list(selectors.products_for(staff).order_by("name", "pk"))
+
+
+@router.post(
+    "/inventory/products",
+    response={201: ProductOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def product_create(request: HttpRequest, payload: ProductIn) -> Status[Product]:
+    """Add a product (admins and prescribers). `clinic_id` names the organisation (one of its
+    clinics) if you work for more than one."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    organization = _organization(staff, payload.clinic_id)
+    product = catalog.product_create(
+        actor=staff, organization=organization, **payload.dict(exclude={"clinic_id"})
+    )
+    return Status(201, selectors.products_for(staff, None).get(pk=product.pk))
+
+
+@router.patch(
+    "/inventory/products/{product_id}",
+    response={200: ProductOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def product_patch(request: HttpRequest, product_id: int, payload: ProductPatch) -> Product:
+    """Change the fields sent. Once stock of the product has been received, its NDC, form,
+    amounts and precision are fixed (422 naming the field); its name and `active` are not."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    product = get_object_or_404(selectors.products_for(staff, None), pk=product_id)
+    catalog.product_update(actor=staff, product=product, changes=payload.dict(exclude_unset=True))
+    return selectors.products_for(staff, None).get(pk=product.pk)
+
+
+@router.get("/inventory/suppliers", response={200: list[SupplierOut], 403: ErrorOut})
+def supplier_list(request: HttpRequest) -> list[Supplier]:
+    """The suppliers of your organisation, retired ones too; `in_use`: stock has been received
+    from it, so only `active` can change."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    require(staff, Perm.INVENTORY_VIEW)
+    return list(selectors.suppliers_for(staff).order_by("name", "pk"))
+
+
+@router.post(
+    "/inventory/suppliers",
+    response={201: SupplierOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def supplier_create(request: HttpRequest, payload: SupplierIn) -> Status[Supplier]:
+    """Add a supplier (admins and prescribers)."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    organization = _organization(staff, payload.clinic_id)
+    supplier = catalog.supplier_create(
+        actor=staff, organization=organization, **payload.dict(exclude={"clinic_id"})
+    )
+    return Status(201, selectors.suppliers_for(staff, None).get(pk=supplier.pk))
+
+
+@router.patch(
+    "/inventory/suppliers/{supplier_id}",
+    response={200: SupplierOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+)
+def supplier_patch(request: HttpRequest, supplier_id: int, payload: SupplierPatch) -> Supplier:
+    """Change the fields sent. Once stock has been received from the supplier, its name,
+    address and DEA number are fixed (422 naming the field); `active` is not."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    supplier = get_object_or_404(selectors.suppliers_for(staff, None), pk=supplier_id)
+    catalog.supplier_update(
+        actor=staff, supplier=supplier, changes=payload.dict(exclude_unset=True)
+    )
+    return selectors.suppliers_for(staff, None).get(pk=supplier.pk)

@@ -34,8 +34,12 @@ class ReceiptForm(forms.Form):
         super().__init__(*args, **kwargs)
         org_ids = clinics.values_list("organization_id", flat=True)
         self.fields["clinic"].queryset = clinics  # type: ignore[attr-defined]
-        self.fields["product"].queryset = Product.objects.filter(organization_id__in=org_ids)  # type: ignore[attr-defined]
-        self.fields["supplier"].queryset = Supplier.objects.filter(organization_id__in=org_ids)  # type: ignore[attr-defined]
+        self.fields["product"].queryset = Product.objects.filter(  # type: ignore[attr-defined]
+            organization_id__in=org_ids, active=True
+        )
+        self.fields["supplier"].queryset = Supplier.objects.filter(  # type: ignore[attr-defined]
+            organization_id__in=org_ids, active=True
+        )
 
 
 class DispenseForm(forms.Form):
@@ -110,3 +114,72 @@ class TransferForm(forms.Form):
     def __init__(self, *args: Any, clinics: QuerySet[Clinic], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["to_clinic"].queryset = clinics  # type: ignore[attr-defined]
+
+
+class ProductForm(forms.Form):
+    """A product; with `fixed`, the fields that stock already received depends on are shown
+    but cannot be changed."""
+
+    name = forms.CharField(max_length=120, help_text="e.g. Ketamine HCl injection")
+    ndc = forms.CharField(
+        label="NDC", max_length=20, help_text="As printed on the package, e.g. 0409-2051-05"
+    )
+    form = forms.CharField(
+        label="Finished form", max_length=60, help_text="e.g. 100 mg/mL, 10 mL vial"
+    )
+    mg_per_container = forms.DecimalField(label="mg per container", help_text="e.g. 1000")
+    ml_per_container = forms.DecimalField(
+        label="mL per container", required=False, help_text="Empty for a device or kit"
+    )
+    quantity_decimals = forms.TypedChoiceField(
+        label="Quantities in steps of",
+        choices=[(0, "1 mg"), (1, "0.1 mg"), (2, "0.01 mg"), (3, "0.001 mg")],
+        coerce=int,
+        initial=1,
+    )
+    unit_mg = forms.DecimalField(
+        label="Used whole, in units of (mg)",
+        required=False,
+        help_text="e.g. 28 for an esketamine device; empty for a vial",
+    )
+    active = forms.BooleanField(
+        label="Can be received", required=False, initial=True, help_text="Untick to retire it."
+    )
+
+    def __init__(
+        self, *args: Any, fixed: tuple[str, ...] = (), editing: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not editing:
+            del self.fields["active"]
+        for name in fixed:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = "Fixed: stock of this product has been received."
+
+
+class SupplierForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    address = forms.CharField(max_length=300)
+    dea_number = forms.CharField(
+        label="DEA registration number", max_length=9, help_text="e.g. RM1234563"
+    )
+    active = forms.BooleanField(
+        label="Can be received from", required=False, initial=True, help_text="Untick to retire."
+    )
+
+    def __init__(
+        self, *args: Any, fixed: tuple[str, ...] = (), editing: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not editing:
+            del self.fields["active"]
+        for name in fixed:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = "Fixed: stock has been received from this supplier."
+
+
+class CountIntervalForm(forms.Form):
+    count_every_hours = forms.IntegerField(
+        label="Count the stock every (hours)",
+        help_text="Clinic policy: 8 for each shift, 24 daily, 168 weekly; at most 744 (31 days).",
+    )

@@ -40,6 +40,9 @@ class Product(models.Model):
         help_text="For products used whole (an esketamine device holds 28 mg): quantities are "
         "multiples of this.",
     )
+    active = models.BooleanField(
+        default=True, help_text="Can be received. A retired product's stock on hand stays usable."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -75,6 +78,10 @@ class Supplier(models.Model):
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300)
     dea_number = models.CharField("DEA number", max_length=9)
+    active = models.BooleanField(default=True, help_text="Stock can be received from it.")
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return f"{self.name} (DEA {self.dea_number})"

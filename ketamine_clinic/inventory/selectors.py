@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from ketamine_clinic.accounts.access import clinics_where
+from ketamine_clinic.accounts.access import active_memberships, clinics_where
 from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.clinical import ledger
 
-from .models import Container, Discrepancy, InventoryCount, LedgerEntry
+from .models import Container, Discrepancy, InventoryCount, LedgerEntry, Lot, Product, Supplier
 
 
 def on_hand(clinic: Clinic | None = None) -> list[dict[str, Any]]:
@@ -74,6 +74,34 @@ def open_discrepancies(actor: StaffMember) -> QuerySet[Discrepancy]:
 
 def inventory_clinics(actor: StaffMember) -> QuerySet[Clinic]:
     return clinics_where(actor, Perm.INVENTORY_VIEW)
+
+
+def _organizations(actor: StaffMember, perm: Perm | None) -> QuerySet[Clinic, Any]:
+    """The organisations (as clinic rows' organisation ids) where `actor` holds `perm` at a
+    clinic, or, with no `perm`, any role."""
+    if perm is None:
+        return Clinic.objects.filter(pk__in=active_memberships(actor).values("clinic")).values(
+            "organization"
+        )
+    return clinics_where(actor, perm).values("organization")
+
+
+def products_for(actor: StaffMember, perm: Perm | None = Perm.INVENTORY_VIEW) -> QuerySet[Product]:
+    """The products of the organisations where `actor` holds `perm` (None: any role), each
+    with `in_use`: stock of it has been received, so its record-defining fields are fixed."""
+    return Product.objects.filter(organization__in=_organizations(actor, perm)).annotate(
+        in_use=Exists(Lot.objects.filter(product=OuterRef("pk")))
+    )
+
+
+def suppliers_for(
+    actor: StaffMember, perm: Perm | None = Perm.INVENTORY_VIEW
+) -> QuerySet[Supplier]:
+    """The suppliers of the organisations where `actor` holds `perm` (None: any role), each
+    with `in_use`: stock has been received from it."""
+    return Supplier.objects.filter(organization__in=_organizations(actor, perm)).annotate(
+        in_use=Exists(Lot.objects.filter(supplier=OuterRef("pk")))
+    )
 
 
 def staff_at(clinic: Clinic, username: str) -> StaffMember | None:

@@ -118,7 +118,7 @@ def _quantity(
     return quantity
 
 
-def _text(value: str, field: str, max_length: int, *, required: str = "") -> str:
+def record_text(value: str, field: str, max_length: int, *, required: str = "") -> str:
     """`value` stripped; refused when longer than the record holds, or empty if `required`
     (the message to give). Nothing in a controlled-substance record is silently cut short."""
     text = (value or "").strip()
@@ -197,6 +197,15 @@ def _lock_container(clinic: Clinic, container_id: int) -> Container:
     )
 
 
+def _check_receivable(product: Product, supplier: Supplier) -> None:
+    if not product.active:
+        raise ValidationError({"product": "This product is retired: it is not received any more."})
+    if not supplier.active:
+        raise ValidationError(
+            {"supplier": "This supplier is retired: stock is not received from it."}
+        )
+
+
 @dataclass(frozen=True)
 class Receipt:
     lot: Lot
@@ -224,19 +233,25 @@ def receipt_record(
         supplier.organization_id != clinic.organization_id
     ):
         raise ValidationError({"product": "Unknown product or supplier."})
+    _check_receivable(product, supplier)
     if not 1 <= containers <= 200:
         raise ValidationError({"containers": "Receive between 1 and 200 containers at a time."})
     if expires_on <= timezone.localdate():
         raise ValidationError(
             {"expires_on": "This lot expires today or has expired: do not receive it."}
         )
-    lot_number = _text(lot_number, "lot_number", 40, required="Give the lot number.")
-    invoice = _text(invoice, "invoice", 60, required="Give the invoice number.")
-    label_prefix = _text(label_prefix, "label_prefix", 8)
+    lot_number = record_text(lot_number, "lot_number", 40, required="Give the lot number.")
+    invoice = record_text(invoice, "invoice", 60, required="Give the invoice number.")
+    label_prefix = record_text(label_prefix, "label_prefix", 8)
     when = _when(occurred_at)
     _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
         _lock_chains(clinic)
+        # Held until the lot is written: the product's amounts, and whether the product and the
+        # supplier are retired, cannot change meanwhile (inventory.catalog).
+        product = Product.objects.select_for_update().get(pk=product.pk)
+        supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
+        _check_receivable(product, supplier)
         lot = Lot.objects.create(
             product=product,
             lot_number=lot_number,
@@ -309,7 +324,7 @@ def dispense_record(
     )
     if given > drawn:
         raise ValidationError({"administered_mg": "More cannot be given than was drawn."})
-    session_ref = _text(session_ref, "session_ref", 60)
+    session_ref = record_text(session_ref, "session_ref", 60)
     _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
         locked = _lock_container(clinic, container.pk)
@@ -373,7 +388,7 @@ def waste_record(
     _check_witnesses(actor, [witness], clinic, "witness")
     product = dispense.container.lot.product
     wasted = _quantity(product, quantity_mg)
-    reason = _text(reason, "reason", 500)
+    reason = record_text(reason, "reason", 500)
     _sign(actor, signature, "signature", by=actor, clinic=clinic)
     _sign(witness, witness_signature, "witness_signature", by=actor, clinic=clinic)
     with transaction.atomic():
@@ -442,11 +457,13 @@ def disposal_record(
         raise ValidationError({"witnesses": "At most two witnesses sign an entry."})
     _check_witnesses(actor, people, clinic, "witnesses")
     facts = {
-        key: _text(str(details.get(key, "")), f"details.{key}", 200, required="This is required.")
+        key: record_text(
+            str(details.get(key, "")), f"details.{key}", 200, required="This is required."
+        )
         for key in DISPOSAL_DETAILS[kind]
     }
     quantity = _quantity(container.lot.product, quantity_mg)
-    reason = _text(reason, "reason", 500)
+    reason = record_text(reason, "reason", 500)
     _sign(actor, signature, "signature", by=actor, clinic=clinic)
     for index, (person, secret) in enumerate(witnesses):
         _sign(person, secret, f"witness_signature.{index + 1}", by=actor, clinic=clinic)
@@ -559,7 +576,7 @@ def loss_report_record(
         raise ValidationError({"kind": "Theft or significant loss?"})
     if discovered_on > timezone.localdate():
         raise ValidationError({"discovered_on": "The date of discovery cannot be in the future."})
-    circumstances = _text(circumstances, "circumstances", 4000)
+    circumstances = record_text(circumstances, "circumstances", 4000)
     if len(circumstances) < 10:
         raise ValidationError({"circumstances": "Describe what was found and how."})
     quantity = _quantity(container.lot.product, quantity_mg)
@@ -661,7 +678,7 @@ def count_record(
         raise ValidationError({"business_hours": "Opening or close of business?"})
     if not counted:
         raise ValidationError({"counted": "Count at least one container."})
-    notes = _text(notes, "notes", 500)
+    notes = record_text(notes, "notes", 500)
     _sign(actor, signature, "signature", by=actor, clinic=clinic)
     with transaction.atomic():
         _lock_chains(clinic)
@@ -728,7 +745,7 @@ def discrepancy_resolve(
     """
     clinic = discrepancy.clinic
     require(actor, Perm.INVENTORY_ADJUST, clinic)
-    resolution = _text(resolution, "resolution", 500)
+    resolution = record_text(resolution, "resolution", 500)
     if len(resolution) < 10:
         raise ValidationError({"resolution": "Say what was found (at least a sentence)."})
     _sign(actor, signature, "signature", by=actor, clinic=clinic)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import catalog_views, views
 
 app_name = "inventory"
 urlpatterns = [
@@ -17,4 +17,11 @@ urlpatterns = [
     path("containers/<int:container_id>/loss/", views.loss, name="loss"),
     path("containers/<int:container_id>/transfer/", views.transfer, name="transfer"),
     path("losses/<int:report_id>/progress/", views.loss_progress, name="loss_progress"),
+    path("settings/", catalog_views.settings_page, name="settings"),
+    path("settings/products/new/", catalog_views.product_create, name="product_create"),
+    path("settings/products/<int:product_id>/", catalog_views.product_edit, name="product_edit"),
+    path("settings/suppliers/new/", catalog_views.supplier_create, name="supplier_create"),
+    path(
+        "settings/suppliers/<int:supplier_id>/", catalog_views.supplier_edit, name="supplier_edit"
+    ),
 ]

@@ -60,6 +60,7 @@ def stock(request: StaffRequest) -> HttpResponse:
             "counts": counts,
             "now": timezone.now(),
             "can_record": can(request.user, Perm.INVENTORY_RECORD),
+            "can_settings": can(request.user, Perm.INVENTORY_SETTINGS),
             "today": timezone.localdate(),
         },
     )
@@ -91,7 +92,14 @@ def receive(request: StaffRequest) -> HttpResponse:
             labels = ", ".join(c.label for c in receipt.containers)
             messages.success(request, f"Received {len(receipt.containers)}: {labels}.")
             return redirect("inventory:stock")
-    return render(request, "inventory/form.html", {"form": form, "heading": "Receive stock"})
+    choices = [form.fields[name].queryset for name in ("product", "supplier")]  # type: ignore[attr-defined]
+    lead = ""
+    if not all(queryset.exists() for queryset in choices):
+        lead = "Stock is received of an active product from an active supplier: a prescriber or "
+        lead += "an admin adds them under Products & suppliers first."
+    return render(
+        request, "inventory/form.html", {"form": form, "heading": "Receive stock", "lead": lead}
+    )
 
 
 @login_required

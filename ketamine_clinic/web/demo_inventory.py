@@ -10,8 +10,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from ketamine_clinic.accounts.models import Clinic, Organization, StaffMember
-from ketamine_clinic.inventory import services
-from ketamine_clinic.inventory.models import Product, Supplier
+from ketamine_clinic.inventory import catalog, services
 from ketamine_clinic.patients.models import Patient
 
 DEMO_PASSWORD = "ketamine-demo-2026"
@@ -27,7 +26,8 @@ def seed(
 ) -> None:
     # NDC 0409-2051 is a ketamine HCl injection product in the FDA NDC directory
     # (reference.md §3.4); 100 mg/mL, 10 mL vial.
-    ketamine = Product.objects.create(
+    ketamine = catalog.product_create(
+        actor=prescriber,
         organization=org,
         name="Ketamine HCl injection",
         ndc="0409-2051",
@@ -36,17 +36,18 @@ def seed(
         ml_per_container=10,
     )
     # Spravato 56 mg kit, NDC 50458-028-02 (reference.md §3.4): two 28 mg devices.
-    Product.objects.create(
+    catalog.product_create(
+        actor=prescriber,
         organization=org,
         name="Esketamine nasal spray (Spravato)",
         ndc="50458-028-02",
         form="56 mg kit (2 × 28 mg devices)",
         mg_per_container=56,
-        ml_per_container=None,
         quantity_decimals=0,
         unit_mg=28,
     )
-    supplier = Supplier.objects.create(
+    supplier = catalog.supplier_create(
+        actor=prescriber,
         organization=org,
         name="Northwind Medical Supply (invented)",
         address="400 Harbor Blvd, Newark NJ",
