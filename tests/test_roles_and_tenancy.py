@@ -7,7 +7,7 @@ import re
 import pytest
 
 from ketamine_clinic.accounts.access import can, clinics_where
-from ketamine_clinic.accounts.permissions import MATRIX, Perm, Role, role_allows
+from ketamine_clinic.accounts.permissions import MATRIX, PERM_LABELS, Perm, Role, role_allows
 from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.patients.selectors import patient_search
 
@@ -25,6 +25,20 @@ def test_the_matrix():
     assert Perm.CHART_CLINICAL_EDIT not in MATRIX[Role.ADMIN]
     assert Perm.STAFF_MANAGE in MATRIX[Role.ADMIN]
     assert not role_allows("janitor", Perm.CHART_VIEW)
+
+
+def test_the_readme_shows_the_matrix_as_it_is():
+    """The README's role table has one row per permission, with the matrix's ticks."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    columns = [Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK, Role.AUDITOR]
+    rows = {}
+    for line in readme.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and set(cells[1:]) <= {"✔", "—"}:
+            rows[cells[0]] = [cell == "✔" for cell in cells[1:]]
+    assert rows == {PERM_LABELS[perm]: [perm in MATRIX[role] for role in columns] for perm in Perm}
 
 
 def test_roles_hold_only_at_their_clinic(world):

@@ -57,7 +57,7 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.MEASURES_ENTER: "Enter questionnaire answers",
     Perm.SELF_REPORT_SEND: "Send patients self-report links",
     Perm.ALERT_ACKNOWLEDGE: "Acknowledge safety alerts",
-    Perm.SCHEDULE_MANAGE: "Set questionnaire schedules",
+    Perm.SCHEDULE_MANAGE: "Set questionnaire schedules, crisis resources and licensed item texts",
     Perm.SCREENING_VIEW: "See eligibility screenings and their findings",
     Perm.SCREENING_ENTER: "Screen a patient (enter the intake)",
     Perm.SCREENING_REVIEW: "Review a screening that needs a prescriber",
