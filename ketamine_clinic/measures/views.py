@@ -23,7 +23,7 @@ from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
 from ketamine_clinic.patients import selectors as patient_selectors
-from ketamine_clinic.patients.views import chart_context
+from ketamine_clinic.patients.chart import chart_context
 from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services

@@ -21,6 +21,7 @@ from ketamine_clinic.clinical import icd10
 from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services
+from .chart import chart_context
 from .forms import (
     CareTeamForm,
     IndicationForm,
@@ -30,14 +31,6 @@ from .forms import (
     WeightForm,
 )
 from .models import Patient
-
-CHART_TABS = [
-    ("overview", "Overview", "patients:chart"),
-    ("measures", "Measures", "measures:patient"),
-    ("screening", "Screening & consent", "screening:patient"),
-    ("weights", "Weight & height", "patients:weights"),
-    ("details", "Contact & escort", "patients:details"),
-]
 
 
 @login_required
@@ -77,19 +70,6 @@ def patient_register(request: StaffRequest) -> HttpResponse:
             messages.success(request, f"Registered {patient.display_name}, MRN {patient.mrn}.")
             return redirect("patients:chart", patient_id=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
-
-
-def chart_context(request: StaffRequest, patient_id: int, tab: str) -> dict[str, Any]:
-    summary = selectors.patient_chart(request.user, patient_id)
-    clinic = summary.patient.clinic
-    return {
-        "summary": summary,
-        "patient": summary.patient,
-        "tabs": CHART_TABS,
-        "tab": tab,
-        "can_edit_clinical": can(request.user, Perm.CHART_CLINICAL_EDIT, clinic),
-        "can_register": can(request.user, Perm.PATIENT_REGISTER, clinic),
-    }
 
 
 @login_required

@@ -25,7 +25,7 @@ from ketamine_clinic.clinical import eligibility, icd10
 from ketamine_clinic.measures.selectors import score_histories
 from ketamine_clinic.measures.views import qr_data_uri
 from ketamine_clinic.patients import selectors as patient_selectors
-from ketamine_clinic.patients.views import chart_context
+from ketamine_clinic.patients.chart import chart_context
 from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services

@@ -1,0 +1,149 @@
+"""The one reading path for patient data shown to a person: scoped and audited together.
+
+A page or an API operation that shows patient data calls `read_one` (one record) or
+`read_many` (a list), never a bare queryset: the rows come from the clinics where the reader
+holds the permission, and the read is recorded in the same call, with the patient on the row,
+so that a new page cannot do one without the other.
+
+- Another clinic's record answers 404 exactly like a record that does not exist; reaching for
+  one that exists elsewhere is recorded as a refusal for that record's clinic.
+- A list that shows many patients records one event per clinic naming all of them
+  (`detail["patients"]`), not one row each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
+from django.db import models
+from django.http import Http404
+
+from ketamine_clinic.accounts.access import clinics_where
+
+from .actions import Action
+from .services import record
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import StaffMember
+    from ketamine_clinic.accounts.permissions import Perm
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+def _patient_of(obj: models.Model) -> Any:
+    """Return the patient a record belongs to (the record itself for a Patient), or None."""
+    if obj._meta.label == "patients.Patient":
+        return obj
+    return getattr(obj, "patient", None)
+
+
+def scoped(actor: StaffMember, perm: Perm, queryset: models.QuerySet[_M]) -> models.QuerySet[_M]:
+    """Return `queryset` limited to the clinics where `actor` holds `perm` (not audited).
+
+    For writes and for checks that show nothing; a read shown to a person uses `read_one` or
+    `read_many`.
+    """
+    return queryset.filter(clinic__in=clinics_where(actor, perm))
+
+
+def find_one(actor: StaffMember, perm: Perm, queryset: models.QuerySet[_M], **lookup: Any) -> _M:
+    """Return the one visible record matching `lookup`, or 404; not audited (a write follows).
+
+    A record that exists in a clinic the actor may not see answers the same 404, and the attempt
+    is recorded for that clinic.
+    """
+    try:
+        return scoped(actor, perm, queryset).get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError) as error:
+        try:
+            elsewhere = queryset.model._default_manager.filter(**lookup).first()
+        except (ValueError, TypeError, OverflowError):
+            elsewhere = None
+        if elsewhere is not None:
+            record(
+                actor=actor,
+                action=Action.PERMISSION_DENIED,
+                clinic=getattr(elsewhere, "clinic", None),
+                patient=_patient_of(elsewhere),
+                detail={
+                    "reason": "record outside the actor's clinics",
+                    "permission": perm.value,
+                    "object_type": elsewhere._meta.model_name,
+                },
+            )
+        raise Http404("No such record.") from error
+    except MultipleObjectsReturned as error:  # a lookup that is not unique
+        raise Http404("No such record.") from error
+
+
+def read_one(
+    actor: StaffMember,
+    perm: Perm,
+    queryset: models.QuerySet[_M],
+    *,
+    action: Action,
+    detail: Mapping[str, Any] | None = None,
+    **lookup: Any,
+) -> _M:
+    """Return the one visible record matching `lookup` and record that `actor` read it."""
+    obj = find_one(actor, perm, queryset, **lookup)
+    record(
+        actor=actor,
+        action=action,
+        clinic=getattr(obj, "clinic", None),
+        patient=_patient_of(obj),
+        obj=obj,
+        detail=detail,
+    )
+    return obj
+
+
+def record_list_read(
+    actor: StaffMember,
+    rows: Iterable[models.Model],
+    *,
+    action: Action,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Record one read event per clinic naming every patient among `rows` (already scoped).
+
+    Nothing is recorded when the rows name no patient.
+    """
+    by_clinic: dict[Any, set[int]] = {}
+    for row in rows:
+        patient = _patient_of(row)
+        if patient is None:
+            continue
+        by_clinic.setdefault(patient.clinic, set()).add(patient.pk)
+    for clinic, patient_ids in by_clinic.items():
+        ids = sorted(patient_ids)
+        record(
+            actor=actor,
+            action=action,
+            clinic=clinic,
+            patient=None,
+            detail={**(detail or {}), "patients": ids},
+        )
+
+
+def read_many(
+    actor: StaffMember,
+    perm: Perm,
+    queryset: models.QuerySet[_M],
+    *,
+    action: Action,
+    detail: Mapping[str, Any] | None = None,
+    window: slice | None = None,
+) -> list[_M]:
+    """Return the visible rows of `queryset` as a list and record one read naming their patients.
+
+    `window` (e.g. `slice(0, 25)`) limits the rows to one page: what is returned is what is
+    audited. A page paginated with Django's Paginator uses `scoped` for the queryset and
+    `record_list_read` for the page's rows instead.
+    """
+    rows_qs = scoped(actor, perm, queryset)
+    rows = list(rows_qs[window] if window is not None else rows_qs)
+    record_list_read(actor, rows, action=action, detail=detail)
+    return rows
