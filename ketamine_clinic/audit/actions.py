@@ -38,6 +38,7 @@ class Action(StrEnum):
     SAFETY_ALERT_OPEN = "safety_alert.open"
     SAFETY_ALERT_ACKNOWLEDGE = "safety_alert.acknowledge"
     SCHEDULE_CHANGE = "measures.schedule_change"
+    MEASURES_DUE = "measures.due"
     CLINIC_SETTINGS_CHANGE = "clinic.settings_change"
     SCREENING_RECORD = "screening.record"
     SCREENING_REVIEW = "screening.review"

@@ -26,6 +26,7 @@ from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.accounts.services import token_hash
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.instruments import INSTRUMENTS, AnswerError, Instrument
 from ketamine_clinic.patients.models import Patient
@@ -612,14 +613,16 @@ def licensed_texts_set(
 
 
 def treatment_event_recorded(
-    *, patient: Patient, kind: str, at: datetime, event_ref: str
+    *, actor: StaffMember, patient: Patient, kind: str, at: datetime, event_ref: str
 ) -> list[MeasureDue]:
     """The seam for the treatment capability: a session was scheduled or completed.
 
     kind "session_scheduled" makes the before-session questionnaires due on the session's day;
     kind "session_completed" makes the day-after questionnaires due the next day. Calling it
-    twice for the same event changes nothing.
+    twice for the same event changes nothing. The patient must be one `actor` may see (404
+    otherwise); what is made due is audited, in the caller's transaction.
     """
+    patient = find_one(actor, Perm.CHART_VIEW, Patient.objects.all(), pk=patient.pk)
     triggers = {
         "session_scheduled": (MeasureSchedule.Trigger.BEFORE_SESSION, 0, "before the session"),
         "session_completed": (
@@ -650,4 +653,15 @@ def treatment_event_recorded(
             )
             if was_created:
                 created.append(due)
+        if created:
+            record(
+                actor=actor,
+                action=Action.MEASURES_DUE,
+                patient=patient,
+                detail={
+                    "event": kind,
+                    "event_ref": event_ref,
+                    "due": [[d.instrument_id, f"{d.due_on:%Y-%m-%d}"] for d in created],
+                },
+            )
     return created

@@ -196,7 +196,9 @@ def readiness(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
     _read(staff, patient, "readiness")
     return [
         {"route": r.route, "ready": r.ready, "problems": r.problems}
-        for r in (services.treatment_readiness(patient, route) for route in Route.values)
+        for r in (
+            services.treatment_readiness(patient, route, actor=staff) for route in Route.values
+        )
     ]
 
 

@@ -25,6 +25,7 @@ from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.accounts.services import token_hash
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility
 from ketamine_clinic.patients.models import Patient
@@ -635,18 +636,26 @@ class Readiness:
     consent: Consent | None = None
 
 
-def treatment_readiness(patient: Patient, route: str, at: datetime | None = None) -> Readiness:
+def treatment_readiness(
+    patient: Patient, route: str, at: datetime | None = None, *, actor: StaffMember
+) -> Readiness:
     """May a treatment session by `route` start for this patient now?
 
     It needs a current screening for that route that is eligible or cleared by review, and a
     current consent that covers the route: signed, witnessed, and signed after the patient's
     latest withdrawal of any consent (a withdrawal stops every session). The session
     capability calls this before a session starts; nothing else decides it.
+
+    The patient must be one `actor` may see (404 otherwise, the attempt recorded); every row
+    read is the patient's clinic's.
     """
+    patient = find_one(actor, Perm.CHART_VIEW, Patient.objects.all(), pk=patient.pk)
     at = at or _now()
     problems: list[str] = []
     screening = (
-        Screening.objects.filter(patient=patient, route=route, screened_at__lte=at)
+        Screening.objects.filter(
+            clinic=patient.clinic, patient=patient, route=route, screened_at__lte=at
+        )
         .prefetch_related("reviews")
         .order_by("-screened_at")
         .first()
@@ -671,7 +680,11 @@ def treatment_readiness(patient: Patient, route: str, at: datetime | None = None
     # after the patient's latest withdrawal counts, never an older one left unwithdrawn.
     withdrawn_at = last_withdrawal(patient, at)
     signed_since = Consent.objects.filter(
-        patient=patient, template__kind__in=kinds, withdrawn_at=None, signed_at__lte=at
+        clinic=patient.clinic,
+        patient=patient,
+        template__kind__in=kinds,
+        withdrawn_at=None,
+        signed_at__lte=at,
     )
     if withdrawn_at is not None:
         signed_since = signed_since.filter(signed_at__gt=withdrawn_at)

@@ -52,7 +52,10 @@ def patient_screening(request: StaffRequest, patient_id: int) -> HttpResponse:
         can_collect=can(request.user, Perm.CONSENT_COLLECT, patient.clinic),
         can_send_intake=can(request.user, Perm.SELF_REPORT_SEND, patient.clinic),
         screenings=selectors.screenings_for(patient) if can_view else [],
-        readiness=[services.treatment_readiness(patient, route) for route in Route.values],
+        readiness=[
+            services.treatment_readiness(patient, route, actor=request.user)
+            for route in Route.values
+        ],
         route_labels=dict(Route.choices),
         consents=patient.consents.select_related("template", "witness", "presented_by"),
         templates=services.current_templates(patient.clinic),

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from ketamine_clinic.accounts.access import AccessDenied
@@ -300,17 +301,42 @@ def test_treatment_events_make_session_questionnaires_due_once(world):
     )
     at = timezone.now() - timedelta(days=1, minutes=10)
     made = services.treatment_event_recorded(
-        patient=world.patient1, kind="session_scheduled", at=at, event_ref="session-1"
+        actor=world.nurse,
+        patient=world.patient1,
+        kind="session_scheduled",
+        at=at,
+        event_ref="session-1",
     )
     assert [(d.instrument_id, d.due_on) for d in made] == [("phq9", at.date())]
     again = services.treatment_event_recorded(
-        patient=world.patient1, kind="session_scheduled", at=at, event_ref="session-1"
+        actor=world.nurse,
+        patient=world.patient1,
+        kind="session_scheduled",
+        at=at,
+        event_ref="session-1",
     )
     assert again == []
     after = services.treatment_event_recorded(
-        patient=world.patient1, kind="session_completed", at=at, event_ref="session-1"
+        actor=world.nurse,
+        patient=world.patient1,
+        kind="session_completed",
+        at=at,
+        event_ref="session-1",
     )
     assert after[0].due_on == at.date() + timedelta(days=1)
+    rows = AuditEvent.objects.filter(action="measures.due", patient=world.patient1)
+    assert sorted((r.detail["event"], r.detail["due"][0][0]) for r in rows) == [
+        ("session_completed", after[0].instrument_id),
+        ("session_scheduled", "phq9"),
+    ]
+    with pytest.raises(Http404):
+        services.treatment_event_recorded(
+            actor=world.nurse2,
+            patient=world.patient1,
+            kind="session_scheduled",
+            at=at,
+            event_ref="session-9",
+        )
     # a PHQ-9 on the session day satisfies the before-session item, not the day-after one
     before = services.assessment_record(
         actor=world.nurse,
@@ -339,7 +365,11 @@ def test_a_phq9_the_day_before_a_session_counts_as_before_it(world):
     )
     session = timezone.now() + timedelta(days=1)
     services.treatment_event_recorded(
-        patient=world.patient1, kind="session_scheduled", at=session, event_ref="session-2"
+        actor=world.nurse,
+        patient=world.patient1,
+        kind="session_scheduled",
+        at=session,
+        event_ref="session-2",
     )
     a = services.assessment_record(
         actor=world.nurse, patient=world.patient1, instrument_id="phq9", answers=MODERATE

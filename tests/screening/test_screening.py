@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 from PIL import Image
 
@@ -161,7 +162,7 @@ def test_an_eligible_screening_has_nothing_to_review(world):
 
 
 def test_readiness_needs_a_current_screening_and_a_witnessed_consent(world):
-    blocked = services.treatment_readiness(world.patient1, "iv")
+    blocked = services.treatment_readiness(world.patient1, "iv", actor=world.nurse)
     assert blocked.ready is False
     assert blocked.problems == [
         "No eligibility screening for this route: screen the patient first.",
@@ -169,14 +170,14 @@ def test_readiness_needs_a_current_screening_and_a_witnessed_consent(world):
     ]
     _screen(world)
     consent = _consent(world, witness=False)
-    pending = services.treatment_readiness(world.patient1, "iv")
+    pending = services.treatment_readiness(world.patient1, "iv", actor=world.nurse)
     assert pending.problems == [
         "The consent is signed but not witnessed: a staff witness must countersign it."
     ]
     services.consent_witness(actor=world.nurse, consent=consent)
-    assert services.treatment_readiness(world.patient1, "iv").ready is True
+    assert services.treatment_readiness(world.patient1, "iv", actor=world.nurse).ready is True
     # the consent for IV does not cover esketamine
-    other = services.treatment_readiness(world.patient1, "intranasal")
+    other = services.treatment_readiness(world.patient1, "intranasal", actor=world.nurse)
     assert (other.ready, other.problems) == (
         False,
         [
@@ -190,12 +191,12 @@ def test_an_expired_screening_and_a_withdrawn_consent_block(world):
     s = _screen(world)
     consent = _consent(world)
     later = timezone.now() + timedelta(days=181)
-    expired = services.treatment_readiness(world.patient1, "iv", at=later)
+    expired = services.treatment_readiness(world.patient1, "iv", at=later, actor=world.nurse)
     assert expired.problems == [
         f"The screening of {s.screened_at:%Y-%m-%d} has expired: screen the patient again."
     ]
     services.consent_withdraw(actor=world.nurse, consent=consent, reason="Changed my mind.")
-    withdrawn = services.treatment_readiness(world.patient1, "iv")
+    withdrawn = services.treatment_readiness(world.patient1, "iv", actor=world.nurse)
     assert withdrawn.problems == [
         "The patient withdrew consent: no session may start unless they sign a new consent."
     ]
@@ -204,7 +205,7 @@ def test_an_expired_screening_and_a_withdrawn_consent_block(world):
 def test_ineligible_blocks_whatever_the_consent(world):
     _screen(world, conditions=["psychosis_current"])
     _consent(world)
-    r = services.treatment_readiness(world.patient1, "iv")
+    r = services.treatment_readiness(world.patient1, "iv", actor=world.nurse)
     assert r.problems == [
         "The latest screening is ineligible: the patient may not be treated by this route."
     ]
@@ -281,7 +282,7 @@ def test_a_new_template_version_is_used_for_new_signatures_only(world):
             signature_png=_png(),
             ip=None,
         )
-    assert services.treatment_readiness(world.patient1, "iv").consent == old
+    assert services.treatment_readiness(world.patient1, "iv", actor=world.nurse).consent == old
     with pytest.raises(ValidationError, match="too short"):
         services.consent_template_change(
             actor=world.admin, clinic=world.clinic1, kind="iv", title="x", body="short"
@@ -470,7 +471,7 @@ def test_a_withdrawal_is_not_undone_by_an_older_consent(world):
     older = _consent(world)
     newer = _consent(world, kind="kap")
     services.consent_withdraw(actor=world.nurse, consent=newer, reason="I want to stop.")
-    blocked = services.treatment_readiness(world.patient1, "iv")
+    blocked = services.treatment_readiness(world.patient1, "iv", actor=world.nurse)
     assert (blocked.ready, blocked.consent) == (False, None)
     assert blocked.problems == [
         "The patient withdrew consent: no session may start unless they sign a new consent."
@@ -480,7 +481,7 @@ def test_a_withdrawal_is_not_undone_by_an_older_consent(world):
     assert "Consent withdrawn: no session may start." in alerts
     # Signed (and witnessed) again after the withdrawal: the new consent counts.
     again = _consent(world)
-    ready = services.treatment_readiness(world.patient1, "iv")
+    ready = services.treatment_readiness(world.patient1, "iv", actor=world.nurse)
     assert (ready.ready, ready.consent) == (True, again)
     alerts = [a.text for a in chart_summary(world.patient1, world.nurse).alerts]
     assert "Consent withdrawn: no session may start." not in alerts
@@ -584,10 +585,12 @@ def test_a_screening_is_current_until_the_instant_it_expires(world):
     s = _screen(world)
     _consent(world)
     just_before = services.treatment_readiness(
-        world.patient1, "iv", at=s.expires_at - timedelta(microseconds=1)
+        world.patient1, "iv", at=s.expires_at - timedelta(microseconds=1), actor=world.nurse
     )
     assert (just_before.ready, just_before.problems) == (True, [])
-    at_expiry = services.treatment_readiness(world.patient1, "iv", at=s.expires_at)
+    at_expiry = services.treatment_readiness(
+        world.patient1, "iv", at=s.expires_at, actor=world.nurse
+    )
     assert at_expiry.problems == [
         f"The screening of {s.screened_at:%Y-%m-%d} has expired: screen the patient again."
     ]
@@ -609,7 +612,7 @@ def test_a_declined_review_blocks_even_after_another_prescriber_approves(world):
         actor=second, screening=s, outcome="approved", reasoning="Looks acceptable to me today."
     )
     assert services.screening_status(s) == "declined"
-    assert services.treatment_readiness(world.patient1, "iv").problems == [
+    assert services.treatment_readiness(world.patient1, "iv", actor=world.nurse).problems == [
         "The latest screening is declined: the patient may not be treated by this route."
     ]
 
@@ -676,3 +679,10 @@ def test_api_screening_notes_too_long_names_the_field_and_saves_nothing(world, c
     assert [e["field"] for e in response.json()["errors"]] == ["notes"]
     assert not Screening.objects.exists()
     assert not AuditEvent.objects.filter(action="screening.record").exists()
+
+
+def test_readiness_is_asked_only_about_a_patient_the_actor_may_see(world):
+    with pytest.raises(Http404):
+        services.treatment_readiness(world.patient2, "iv", actor=world.nurse)
+    denied = AuditEvent.objects.filter(action="access.denied", patient=world.patient2)
+    assert denied.count() == 1
