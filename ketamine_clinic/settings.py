@@ -7,6 +7,12 @@ ALLOWED_HOSTS             comma-separated (default: localhost names)
 DEBUG                     off by default
 KETAMINE_CLINIC_IDLE_TIMEOUT_MINUTES  idle session timeout (15)
 KETAMINE_CLINIC_SECURE_COOKIES        send cookies over HTTPS only (on)
+KETAMINE_CLINIC_TRUSTED_PROXIES       comma-separated addresses or networks of the reverse
+                                      proxies whose X-Forwarded-For/-Proto are believed (none)
+KETAMINE_CLINIC_SSL_REDIRECT          redirect plain HTTP to HTTPS (on when cookies are Secure)
+KETAMINE_CLINIC_HSTS_SUBDOMAINS       HSTS includeSubDomains (on)
+KETAMINE_CLINIC_HSTS_PRELOAD          HSTS preload (on); both are choices for the whole domain:
+                                      whoever owns it may switch them off
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ def env_int(name: str, default: int) -> int:
 
 
 DATA_DIR = Path(os.environ.get("KETAMINE_CLINIC_DATA_DIR") or BASE_DIR / "var").resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+if not DATA_DIR.exists():
+    # Readable by the service's own user only: it holds the database, the secret key, backups.
+    DATA_DIR.mkdir(parents=True, mode=0o700)
 
 
 def _secret_key() -> str:
@@ -81,7 +89,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ketamine_clinic.web.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "ketamine_clinic.web.middleware.NoStoreMiddleware",
     "ketamine_clinic.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ketamine_clinic.audit.context.AuditContextMiddleware",
@@ -189,9 +199,30 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Reverse proxies whose X-Forwarded-For/-Proto are believed (none by default): they decide the
+# client address of audit rows and rate limits (audit.context.client_ip) and whether a request
+# came over HTTPS. Headers from any other peer are dropped (web.middleware).
+TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("KETAMINE_CLINIC_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if SECURE_COOKIES and not DEBUG:
     SECURE_HSTS_SECONDS = 31536000
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("KETAMINE_CLINIC_SSL_REDIRECT", True)
+    # /healthz answers plain HTTP too, for a load balancer's check on the private side.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KETAMINE_CLINIC_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("KETAMINE_CLINIC_HSTS_PRELOAD", True)
+# An operator who switches one of these off has decided so: `check --deploy` need not remind them.
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for check, chosen in (
+        ("security.W005", globals().get("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)),
+        ("security.W021", globals().get("SECURE_HSTS_PRELOAD", True)),
+        ("security.W008", globals().get("SECURE_SSL_REDIRECT", True)),
+    )
+    if not chosen
+]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]

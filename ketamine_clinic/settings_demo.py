@@ -17,6 +17,7 @@ KETAMINE_CLINIC_REQUIRE_MFA = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+SECURE_SSL_REDIRECT = False
 if not os.environ.get("DATABASE_URL"):
     # Its own SQLite file (same WAL options as settings.py), apart from a real clinic's.
     # A new dict: settings.py's stays as it is for any other settings module that imports it.

@@ -24,3 +24,5 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+# The test client speaks plain HTTP; the production value is checked by tests/test_deploy.py.
+SECURE_SSL_REDIRECT = False

@@ -108,6 +108,44 @@ def test_the_database_refuses_update_and_delete_in_raw_sql(world):
     assert event.action != "auth.login"
 
 
+def _rewrites(table: str) -> list[str]:
+    """Every way of rewriting an existing row of `table` with plain SQL, on this database."""
+    rewrites = [
+        f"INSERT INTO {table} SELECT * FROM {table} WHERE id = %s "
+        f"ON CONFLICT (id) DO UPDATE SET id = excluded.id",
+    ]
+    if connection.vendor == "sqlite":
+        rewrites += [
+            f"INSERT OR REPLACE INTO {table} SELECT * FROM {table} WHERE id = %s",
+            f"REPLACE INTO {table} SELECT * FROM {table} WHERE id = %s",
+        ]
+    return rewrites
+
+
+@pytest.mark.parametrize("table", ["audit_auditevent", "inventory_ledgerentry"])
+def test_the_database_refuses_replace_and_upsert_over_an_existing_row(world, table):
+    from ketamine_clinic.inventory.models import LedgerEntry
+
+    if table == "inventory_ledgerentry":
+        from tests.inventory.conftest import receive, stock_products
+
+        receive(world, *stock_products(world))
+        row = LedgerEntry.objects.order_by("id").first()
+    else:
+        row = AuditEvent.objects.order_by("id").first()
+    assert row is not None
+    before = (type(row).objects.count(), row.hash if table == "inventory_ledgerentry" else None)
+    for sql in _rewrites(table):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [row.pk])
+    assert type(row).objects.count() == before[0]
+    assert type(row).objects.filter(pk=row.pk).exists()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE exists on PostgreSQL")
 def test_postgresql_refuses_truncate(world):
     with connection.cursor() as cursor:

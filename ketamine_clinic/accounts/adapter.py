@@ -12,12 +12,23 @@ from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+
+from ketamine_clinic.audit.context import client_ip
 
 
 class ClinicAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # One notion of the client's address for sign-in limits, audit rows and link limits
+        # (TRUSTED_PROXIES), rather than allauth's own proxy count.
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         # A staff member who has just signed in with their password and has no authenticator

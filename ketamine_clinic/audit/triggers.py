@@ -38,42 +38,78 @@ def _postgres_drop(table: str) -> list[str]:
     ]
 
 
-def _sqlite_create(table: str) -> list[str]:
-    return [
+def _sqlite_create(table: str, unique_keys: list[list[str]]) -> list[str]:
+    # `INSERT OR REPLACE` (and `REPLACE`) deletes the row it collides with without firing a
+    # DELETE trigger (unless recursive triggers are on), and an upsert's UPDATE comes after the
+    # insert is attempted: so an INSERT that would collide with an existing row on any unique
+    # key is refused before SQLite resolves the conflict. PostgreSQL has no REPLACE, and its
+    # `ON CONFLICT DO UPDATE` fires the UPDATE trigger.
+    # Table and column names come from our own schema (APPEND_ONLY_TABLES, introspection).
+    collides = " OR ".join(
+        "EXISTS (SELECT 1 FROM {t} WHERE {cond})".format(  # noqa: S608
+            t=table, cond=" AND ".join(f'"{c}" = NEW."{c}"' for c in columns)
+        )
+        for columns in unique_keys
+    )
+    statements = [
         f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
            BEGIN SELECT RAISE(ABORT, '{table} is append-only: UPDATE refused'); END""",
         f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
            BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused'); END""",
     ]
+    if collides:
+        statements.append(
+            f"""CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {collides}
+               BEGIN SELECT RAISE(ABORT, '{table} is append-only: REPLACE refused'); END"""
+        )
+    return statements
 
 
 def _sqlite_drop(table: str) -> list[str]:
     return [
         f"DROP TRIGGER IF EXISTS {table}_no_update",
         f"DROP TRIGGER IF EXISTS {table}_no_delete",
+        f"DROP TRIGGER IF EXISTS {table}_no_replace",
     ]
 
 
-def _statements(vendor: str, table: str, create: bool) -> list[str]:
+def _unique_keys(connection: Any, table: str) -> list[list[str]]:
+    """Return the column lists of the table's primary key and unique constraints."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    keys = {
+        tuple(c["columns"])
+        for c in constraints.values()
+        if (c.get("unique") or c.get("primary_key")) and c.get("columns")
+    }
+    return [list(k) for k in sorted(keys)]
+
+
+def _statements(connection: Any, table: str, create: bool) -> list[str]:
+    vendor = connection.vendor
     if vendor == "postgresql":
         return _postgres_create(table) if create else _postgres_drop(table)
     if vendor == "sqlite":
-        return _sqlite_create(table) if create else _sqlite_drop(table)
+        return (
+            _sqlite_create(table, _unique_keys(connection, table))
+            if create
+            else _sqlite_drop(table)
+        )
     return []
 
 
 def create_triggers(connection: Any, table: str = "audit_auditevent") -> None:
     """(Re)create the table's triggers; safe to call when they already exist."""
+    drop_triggers(connection, table)
+    statements = _statements(connection, table, create=True)
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, table, create=False):
-            cursor.execute(statement)
-        for statement in _statements(connection.vendor, table, create=True):
+        for statement in statements:
             cursor.execute(statement)
 
 
 def drop_triggers(connection: Any, table: str = "audit_auditevent") -> None:
     with connection.cursor() as cursor:
-        for statement in _statements(connection.vendor, table, create=False):
+        for statement in _statements(connection, table, create=False):
             cursor.execute(statement)
 
 

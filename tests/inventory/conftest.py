@@ -33,8 +33,8 @@ def receive(world, product, supplier, *, containers=1, prefix="V-", expires=None
     )
 
 
-@pytest.fixture
-def stock(world) -> Stock:
+def stock_products(world) -> tuple[Product, Supplier]:
+    """Make the ketamine vial product and a supplier of the organisation."""
     product = Product.objects.create(
         organization=world.org,
         name="Ketamine HCl injection",
@@ -49,5 +49,11 @@ def stock(world) -> Stock:
         address="1 Supply Way, Columbus OH",
         dea_number="RM1234563",
     )
+    return product, supplier
+
+
+@pytest.fixture
+def stock(world) -> Stock:
+    product, supplier = stock_products(world)
     receipt = receive(world, product, supplier)
     return Stock(product=product, supplier=supplier, vial=receipt.containers[0])

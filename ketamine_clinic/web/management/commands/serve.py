@@ -6,6 +6,7 @@ import os
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -23,8 +24,9 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
         str(workers),
         "--access-logfile",
         "-",
+        # gunicorn believes X-Forwarded-Proto from the same proxies as the app (none by default).
         "--forwarded-allow-ips",
-        os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        os.environ.get("FORWARDED_ALLOW_IPS", ",".join(settings.TRUSTED_PROXIES)),
     ]
     sys.stdout.flush()
     os.execv(sys.executable, args)  # noqa: S606  (fixed argv, no shell)
