@@ -202,6 +202,24 @@ def test_admin_resets_a_lost_authenticator_and_the_owner_enrols_again(world, log
         services.staff_reset_two_factor(actor=world.prescriber, membership=membership)
 
 
+def test_a_two_factor_reset_needs_rights_at_every_clinic_of_the_colleague(world):
+    from allauth.mfa.models import Authenticator
+
+    from tests.conftest import enrol_totp
+
+    enrol_totp(world.nurse)
+    Membership.objects.create(staff=world.nurse, clinic=world.clinic2, role="nurse")
+    membership = Membership.objects.get(staff=world.nurse, clinic=world.clinic1)
+    with pytest.raises(AccessDenied):
+        services.staff_reset_two_factor(actor=world.admin, membership=membership)
+    assert Authenticator.objects.filter(user=world.nurse).count() == 1
+    assert not AuditEvent.objects.filter(action="auth.mfa_reset").exists()
+    Membership.objects.create(staff=world.admin, clinic=world.clinic2, role="admin")
+    assert services.staff_reset_two_factor(actor=world.admin, membership=membership) == 1
+    events = AuditEvent.objects.filter(action="auth.mfa_reset").order_by("clinic_id")
+    assert [e.clinic for e in events] == [world.clinic1, world.clinic2]
+
+
 def test_admins_cannot_deactivate_themselves(world):
     with pytest.raises(ValidationError, match="your own role"):
         services.staff_deactivate(

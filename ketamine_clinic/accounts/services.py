@@ -183,20 +183,30 @@ def staff_deactivate(*, actor: StaffMember, membership: Membership) -> Membershi
 def staff_reset_two_factor(*, actor: StaffMember, membership: Membership) -> int:
     """Remove a colleague's authenticator app and recovery codes (a lost phone).
 
-    Their next sign-in sends them to enrol a new authenticator. Returns how many were removed.
+    Their authenticators open every clinic they work at, so the actor must administer every one
+    of those clinics (active roles), and the reset is recorded at each. Their next sign-in sends
+    them to enrol a new authenticator. Returns how many were removed.
     """
-    require(actor, Perm.STAFF_MANAGE, membership.clinic)
-    if membership.staff_id == actor.pk:
+    staff = membership.staff
+    clinics = list(
+        Clinic.objects.filter(memberships__staff=staff, memberships__is_active=True)
+        .distinct()
+        .order_by("pk")
+    ) or [membership.clinic]
+    for clinic in clinics:
+        require(actor, Perm.STAFF_MANAGE, clinic)
+    if staff.pk == actor.pk:
         raise ValidationError("Ask another admin to reset your own two-factor.")
     with transaction.atomic():
-        removed: int = Authenticator.objects.filter(user=membership.staff).delete()[0]
-        record(
-            actor=actor,
-            action=Action.MFA_RESET,
-            clinic=membership.clinic,
-            obj=membership.staff,
-            detail={"username": membership.staff.username, "authenticators_removed": removed},
-        )
+        removed: int = Authenticator.objects.filter(user=staff).delete()[0]
+        for clinic in clinics:
+            record(
+                actor=actor,
+                action=Action.MFA_RESET,
+                clinic=clinic,
+                obj=staff,
+                detail={"username": staff.username, "authenticators_removed": removed},
+            )
     return removed
 
 
