@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from django.http import HttpRequest, HttpResponse
 
+from ketamine_clinic.common.http import client_ip
+
 
 @dataclass(frozen=True)
 class AuditContext:
@@ -27,11 +29,6 @@ def current() -> AuditContext:
 
 def set_context(ctx: AuditContext) -> None:
     _current.set(ctx)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """Return the client address; behind a proxy, set it to pass REMOTE_ADDR through."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class AuditContextMiddleware:

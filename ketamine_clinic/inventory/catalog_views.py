@@ -15,7 +15,7 @@ from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.models import Clinic, Organization
 from ketamine_clinic.accounts.permissions import Perm
-from ketamine_clinic.web.forms import add_service_errors
+from ketamine_clinic.common.forms import add_service_errors
 
 from . import catalog, selectors
 from .forms import CountIntervalForm, ProductForm, SupplierForm

@@ -20,8 +20,8 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.ledger import Overdraw, mg_text
+from ketamine_clinic.common.forms import add_service_errors
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.web.forms import add_service_errors
 
 from . import reports, selectors, services
 from .forms import (

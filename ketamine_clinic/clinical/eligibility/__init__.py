@@ -7,6 +7,7 @@ version made with `RuleSet.with_clinic`) and returns a `Decision`: "eligible", "
 
 from __future__ import annotations
 
+from .builtin_rules import BUILTIN_RULES, BUILTIN_VERSION, DEFAULT_RULESET
 from .intake import (
     CONDITIONS,
     MEDICATION_CLASSES,
@@ -19,9 +20,7 @@ from .intake import (
     parse_intake,
 )
 from .rules import (
-    BUILTIN_RULES,
     DECISIONS,
-    DEFAULT_RULESET,
     KINDS,
     LEVELS,
     Decision,
@@ -37,6 +36,7 @@ from .rules import (
 
 __all__ = [
     "BUILTIN_RULES",
+    "BUILTIN_VERSION",
     "CONDITIONS",
     "DECISIONS",
     "DEFAULT_RULESET",
