@@ -35,7 +35,7 @@ from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import diff, record
 from ketamine_clinic.clinical import ledger
 
-from .models import Lot, Product, Supplier
+from .models import InventorySettings, Lot, Product, Supplier
 from .services import record_text
 
 # Input check: an NDC as printed on a package is digits in hyphen-separated segments
@@ -369,8 +369,8 @@ def supplier_update(
     return locked
 
 
-def count_interval_set(*, actor: StaffMember, clinic: Clinic, hours: int) -> Clinic:
-    """Set how often `clinic` counts its stock (`Clinic.count_every_hours`)."""
+def count_interval_set(*, actor: StaffMember, clinic: Clinic, hours: int) -> InventorySettings:
+    """Set how often `clinic` counts its stock (`InventorySettings.count_every_hours`)."""
     require(actor, Perm.INVENTORY_SETTINGS, clinic)
     if isinstance(hours, bool) or not isinstance(hours, int):
         raise ValidationError({"count_every_hours": "Give a whole number of hours."})
@@ -382,16 +382,16 @@ def count_interval_set(*, actor: StaffMember, clinic: Clinic, hours: int) -> Cli
             }
         )
     with transaction.atomic():
-        locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
+        locked, _ = InventorySettings.objects.select_for_update().get_or_create(clinic=clinic)
         old = locked.count_every_hours
         if old == hours:
             return locked
         locked.count_every_hours = hours
-        locked.save(update_fields=["count_every_hours"])
+        locked.save(update_fields=["count_every_hours", "updated_at"])
         record(
             actor=actor,
             action=Action.CLINIC_SETTINGS_CHANGE,
-            clinic=locked,
+            clinic=clinic,
             obj=locked,
             changes={"count_every_hours": [str(old), str(hours)]},
         )

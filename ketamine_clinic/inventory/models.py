@@ -9,10 +9,13 @@ date and who gave it, and every other disposal with date, manner and quantity.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import Clinic
 
 
 class LedgerIsAppendOnly(Exception):
@@ -298,3 +301,34 @@ class LossReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} discovered {self.discovered_on}"
+
+
+class InventorySettings(models.Model):
+    """A clinic's controlled-substance policy: how often its stock is counted. One row per
+    clinic, made on first use."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="inventory_settings",
+    )
+    count_every_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="How often the controlled-substance stock is counted (a clinic policy: e.g. "
+        "8 for each shift, 24 daily, 168 weekly).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "inventory settings"
+
+    def __str__(self) -> str:
+        return f"inventory settings of clinic {self.clinic_id}"
+
+
+def settings_for(clinic: Clinic) -> InventorySettings:
+    """Return the clinic's inventory settings, made with the defaults on first use."""
+    row, _ = InventorySettings.objects.get_or_create(clinic=clinic)
+    return row

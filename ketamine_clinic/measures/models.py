@@ -7,10 +7,15 @@ one exists, so that the FHIR capability can emit QuestionnaireResponse and Obser
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import Clinic
 
 # Instrument ids are validated against the core's registry by the services (not as model
 # choices, so that adding an instrument needs no migration).
@@ -264,3 +269,35 @@ class LicensedItemTexts(models.Model):
 
     def __str__(self) -> str:
         return f"licensed {self.instrument_id} texts of clinic {self.clinic_id}"
+
+
+class MeasuresSettings(models.Model):
+    """A clinic's settings of measurement-based care (its questionnaire schedules and licensed
+    item texts have their own models). One row per clinic, made on first use."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="measures_settings",
+    )
+    crisis_resources = models.TextField(
+        max_length=1000,
+        blank=True,
+        help_text="Shown to a patient whose self-report raises a safety alert. Empty: the "
+        "default (988 Suicide & Crisis Lifeline, 911), which suits the US only.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "measures settings"
+
+    def __str__(self) -> str:
+        return f"measures settings of clinic {self.clinic_id}"
+
+
+def settings_for(clinic: Clinic) -> MeasuresSettings:
+    """Return the clinic's measures settings, made with the defaults on first use."""
+    row, _ = MeasuresSettings.objects.get_or_create(clinic=clinic)
+    return row

@@ -37,6 +37,7 @@ from .models import (
     LicensedItemTexts,
     MeasureDue,
     MeasureSchedule,
+    MeasuresSettings,
     SafetyAlert,
     SelfReportLink,
 )
@@ -549,24 +550,25 @@ def schedule_set(
     return rule
 
 
-def crisis_resources_set(*, actor: StaffMember, clinic: Clinic, text: str) -> Clinic:
+def crisis_resources_set(*, actor: StaffMember, clinic: Clinic, text: str) -> MeasuresSettings:
     """Set the crisis resources a patient sees after a critical self-report answer."""
     require(actor, Perm.SCHEDULE_MANAGE, clinic)
     text = text.strip()
     if len(text) > 1000:
         raise ValidationError({"crisis_resources": "At most 1000 characters."})
     with transaction.atomic():
-        old = clinic.crisis_resources
-        clinic.crisis_resources = text
-        clinic.save(update_fields=["crisis_resources"])
+        row, _ = MeasuresSettings.objects.select_for_update().get_or_create(clinic=clinic)
+        old = row.crisis_resources
+        row.crisis_resources = text
+        row.save(update_fields=["crisis_resources", "updated_at"])
         record(
             actor=actor,
             action=Action.CLINIC_SETTINGS_CHANGE,
             clinic=clinic,
-            obj=clinic,
+            obj=row,
             changes={"crisis_resources": [old, text]},
         )
-    return clinic
+    return row
 
 
 def licensed_texts_set(

@@ -33,7 +33,7 @@ from .forms import (
     ScheduleForm,
     SendLinkForm,
 )
-from .models import LicensedItemTexts, MeasureSchedule, SafetyAlert
+from .models import LicensedItemTexts, MeasureSchedule, SafetyAlert, settings_for
 from .public import link_url
 
 
@@ -265,7 +265,7 @@ def measure_settings(request: StaffRequest) -> HttpResponse:
     schedule_form = ScheduleForm(request.POST if "trigger" in request.POST else None)
     crisis_form = CrisisResourcesForm(
         request.POST if "crisis_resources" in request.POST else None,
-        initial={"crisis_resources": clinic.crisis_resources},
+        initial={"crisis_resources": settings_for(clinic).crisis_resources},
     )
     if request.method == "POST":
         try:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import Clinic
 
 
 class Route(models.TextChoices):
@@ -235,3 +240,37 @@ class IntakeLink(models.Model):
         return (
             self.submitted_at is None and self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
         )
+
+
+class ScreeningSettings(models.Model):
+    """A clinic's screening protocol: how long a screening stays current, and whether two
+    prescribers may override a contraindication. One row per clinic, made on first use."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="screening_settings",
+    )
+    screening_valid_days = models.PositiveSmallIntegerField(
+        default=180,
+        help_text="How long an eligibility screening stays current (a clinic policy, issue #4).",
+    )
+    allow_contraindication_override = models.BooleanField(
+        default=False,
+        help_text="The clinic's protocol lets two prescribers override a contraindication.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "screening settings"
+
+    def __str__(self) -> str:
+        return f"screening settings of clinic {self.clinic_id}"
+
+
+def settings_for(clinic: Clinic) -> ScreeningSettings:
+    """Return the clinic's screening settings, made with the defaults on first use."""
+    row, _ = ScreeningSettings.objects.get_or_create(clinic=clinic)
+    return row

@@ -38,6 +38,7 @@ from .models import (
     IntakeLink,
     Screening,
     ScreeningReview,
+    settings_for,
 )
 
 # Routes of screening → the consent kinds that cover them.
@@ -159,7 +160,7 @@ def screening_record(
             ruleset_version=decision.ruleset,
             screened_by=actor,
             screened_at=now,
-            expires_at=now + timedelta(days=patient.clinic.screening_valid_days),
+            expires_at=now + timedelta(days=settings_for(patient.clinic).screening_valid_days),
             notes=notes,
         )
         record(
@@ -200,7 +201,7 @@ def screening_review(
     if (
         outcome == ScreeningReview.Outcome.APPROVED
         and _contraindicated(screening)
-        and not screening.clinic.allow_contraindication_override
+        and not settings_for(screening.clinic).allow_contraindication_override
     ):
         raise ValidationError(
             {
@@ -247,7 +248,7 @@ def screening_status(screening: Screening, at: datetime | None = None) -> str:
         return "declined"
     approvals = {r.reviewer_id for r in reviews if r.outcome == ScreeningReview.Outcome.APPROVED}
     if _contraindicated(screening):
-        if not screening.clinic.allow_contraindication_override:
+        if not settings_for(screening.clinic).allow_contraindication_override:
             return "ineligible"
         if len(approvals) >= 2:
             return "override approved"

@@ -38,7 +38,7 @@ from .forms import (
     WithdrawForm,
     initial_from_patient_answers,
 )
-from .models import ClinicRuleSet, Consent, ConsentTemplate, Route, Screening
+from .models import ClinicRuleSet, Consent, ConsentTemplate, Route, Screening, settings_for
 
 
 @login_required
@@ -161,6 +161,7 @@ def screening_detail(request: StaffRequest, screening_id: int) -> HttpResponse:
             "screening": screening,
             "patient": screening.patient,
             "status": services.screening_status(screening),
+            "override_allowed": settings_for(screening.clinic).allow_contraindication_override,
             "reviews": screening.reviews.select_related("reviewer"),
             "form": form,
             "can_review": can_review
