@@ -286,7 +286,7 @@ def product_update(*, actor: StaffMember, product: Product, changes: Mapping[str
             _ndc_taken(locked.organization, cleaned["ndc"], locked)
         for field in changed:
             setattr(locked, field, cleaned[field])
-        locked.save(update_fields=list(changed))
+        locked.save(update_fields=[*changed, "updated_at"])
         record(
             actor=actor,
             action=Action.LEDGER_PRODUCT_CHANGE,
@@ -358,7 +358,7 @@ def supplier_update(
             )
         for field in changed:
             setattr(locked, field, cleaned[field])
-        locked.save(update_fields=list(changed))
+        locked.save(update_fields=[*changed, "updated_at"])
         record(
             actor=actor,
             action=Action.LEDGER_SUPPLIER_CHANGE,

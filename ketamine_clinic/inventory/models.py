@@ -46,6 +46,8 @@ class Product(models.Model):
     active = models.BooleanField(
         default=True, help_text="Can be received. A retired product's stock on hand stays usable."
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -82,6 +84,8 @@ class Supplier(models.Model):
     address = models.CharField(max_length=300)
     dea_number = models.CharField("DEA number", max_length=9)
     active = models.BooleanField(default=True, help_text="Stock can be received from it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -97,6 +101,8 @@ class Lot(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
     invoice = models.CharField(max_length=60)
     received_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["expires_on"]
@@ -112,6 +118,8 @@ class Container(models.Model):
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="containers")
     label = models.CharField(max_length=30, help_text="the id written on the container")
     balance_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["label"]
@@ -175,6 +183,7 @@ class LedgerEntry(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EntryQuerySet.as_manager()
 
@@ -234,6 +243,8 @@ class InventoryCount(models.Model):
         max_length=6, choices=[("open", "Opening of business"), ("close", "Close of business")]
     )
     notes = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-counted_at"]
@@ -247,6 +258,8 @@ class CountLine(models.Model):
     container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="+")
     expected_mg = models.DecimalField(max_digits=10, decimal_places=3)
     counted_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.container_id}: {self.counted_mg} of {self.expected_mg} mg"
@@ -268,6 +281,8 @@ class Discrepancy(models.Model):
     adjustment = models.OneToOneField(
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -295,6 +310,8 @@ class LossReport(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-discovered_on"]

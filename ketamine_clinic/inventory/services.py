@@ -176,7 +176,7 @@ def _append(
     entry.save()
     if after != container.balance_mg:
         container.balance_mg = after
-        container.save(update_fields=["balance_mg"])
+        container.save(update_fields=["balance_mg", "updated_at"])
     return entry
 
 
@@ -644,7 +644,7 @@ def loss_report_progress(
             changes["form_106_submitted_on"] = [None, form_106_submitted_on.isoformat()]
         if not changes:
             raise ValidationError("Nothing new to record.")
-        report.save(update_fields=["notice_sent_on", "form_106_submitted_on"])
+        report.save(update_fields=["notice_sent_on", "form_106_submitted_on", "updated_at"])
         record(
             actor=actor,
             action=Action.LEDGER_LOSS,
@@ -767,7 +767,9 @@ def discrepancy_resolve(
         locked.resolved_by = actor
         locked.resolution = resolution
         locked.adjustment = entry
-        locked.save(update_fields=["resolved_at", "resolved_by", "resolution", "adjustment"])
+        locked.save(
+            update_fields=["resolved_at", "resolved_by", "resolution", "adjustment", "updated_at"]
+        )
         record(
             actor=actor,
             action=Action.LEDGER_ADJUSTMENT,

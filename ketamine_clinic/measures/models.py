@@ -43,6 +43,7 @@ class SelfReportLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     emailed_to = models.EmailField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -95,6 +96,7 @@ class Assessment(models.Model):
         related_name="assessments",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-administered_at", "-id"]
@@ -124,6 +126,8 @@ class AssessmentAnswer(models.Model):
     item_number = models.PositiveSmallIntegerField()
     value = models.SmallIntegerField(null=True, blank=True, help_text="null: skipped")
     loinc = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["item_number"]
@@ -162,6 +166,8 @@ class SafetyAlert(models.Model):
     )
     action = models.CharField(max_length=30, choices=Action.choices, blank=True)
     note = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -196,6 +202,7 @@ class MeasureSchedule(models.Model):
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["instrument_id", "trigger"]
@@ -232,6 +239,7 @@ class MeasureDue(models.Model):
         Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["due_on"]
@@ -259,6 +267,7 @@ class LicensedItemTexts(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

@@ -154,7 +154,7 @@ def _satisfy_due(assessment: Assessment) -> None:
             schedule__trigger=MeasureSchedule.Trigger.BEFORE_SESSION,
             due_on=day + timedelta(days=1),
         )
-    ).update(satisfied_by=assessment)
+    ).update(satisfied_by=assessment, updated_at=_now())
 
 
 def _after_save(assessment: Assessment, instrument: Instrument) -> SafetyAlert | None:
@@ -349,7 +349,7 @@ def self_report_link_revoke(*, actor: StaffMember, link: SelfReportLink) -> Self
             raise ValidationError(f"This link is already {locked.status_at(_now())}.")
         locked.revoked_at = _now()
         locked.revoked_by = actor
-        locked.save(update_fields=["revoked_at", "revoked_by"])
+        locked.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
         record(actor=actor, action=Action.SELF_REPORT_LINK_REVOKE, patient=link.patient, obj=locked)
     return locked
 
@@ -385,8 +385,9 @@ def self_report_opened(link: SelfReportLink) -> None:
     """Note the first time a patient opens their link."""
     if link.first_opened_at is None:
         with transaction.atomic():
+            now = _now()
             SelfReportLink.objects.filter(pk=link.pk, first_opened_at=None).update(
-                first_opened_at=_now()
+                first_opened_at=now, updated_at=now
             )
             record(
                 actor=None,
@@ -466,7 +467,7 @@ def self_report_save(
         finished = complete >= set(link.instruments)
         if finished:
             link.submitted_at = _now()
-            link.save(update_fields=["submitted_at"])
+            link.save(update_fields=["submitted_at", "updated_at"])
     return SelfReportProgress(assessment=assessment, alert=alert, link_finished=finished)
 
 

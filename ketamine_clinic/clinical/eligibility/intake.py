@@ -31,6 +31,7 @@ from typing import Any
 
 from ketamine_clinic.clinical import anthropometrics
 from ketamine_clinic.clinical.medications import KetamineInteractionClass
+from ketamine_clinic.clinical.observations import VITAL_SIGNS, VitalSign
 
 ROUTES = ("iv", "im", "intranasal", "oral")
 ROUTE_LABELS: dict[str, str] = {
@@ -103,15 +104,33 @@ MEDICATION_CLASSES: tuple[str, ...] = tuple(
     c.value for c in KetamineInteractionClass if c is not KetamineInteractionClass.NONE
 )
 
+
+def _entry_range(key: str) -> tuple[int, int]:
+    bounds = VITAL_SIGNS[key].entry_range
+    if bounds is None:
+        raise LookupError(f"{key} has no entry range in clinical.observations")
+    return bounds
+
+
 # Plausible ranges accepted at data entry; a value outside is a typing error far more often than
 # a real patient. Weight, height and age reuse clinical.anthropometrics (issue #2); the blood
-# pressure and heart-rate ranges are entry guards, not clinical thresholds.
+# pressure and heart-rate ranges (clinical.observations) are entry guards, not clinical
+# thresholds.
 AGE_YEARS_RANGE = (0, anthropometrics.MAX_AGE_YEARS)
-SYSTOLIC_BP_RANGE = (50, 300)
-DIASTOLIC_BP_RANGE = (20, 200)
-HEART_RATE_RANGE = (20, 250)
+SYSTOLIC_BP_RANGE = _entry_range("sbp")
+DIASTOLIC_BP_RANGE = _entry_range("dbp")
+HEART_RATE_RANGE = _entry_range("hr")
 WEIGHT_KG_RANGE = (float(anthropometrics.WEIGHT_KG_MIN), float(anthropometrics.WEIGHT_KG_MAX))
 HEIGHT_CM_RANGE = (float(anthropometrics.HEIGHT_CM_MIN), float(anthropometrics.HEIGHT_CM_MAX))
+
+# The intake's measurements → their kind in clinical.observations.VITAL_SIGNS.
+VITAL_SIGN_FIELDS: dict[str, str] = {
+    "systolic_bp": "sbp",
+    "diastolic_bp": "dbp",
+    "heart_rate": "hr",
+    "weight_kg": "weight",
+    "height_cm": "height",
+}
 
 FIELDS = (
     "route",
@@ -166,6 +185,11 @@ class Intake:
     failed_antidepressant_trials: int | None = None  # adequate trials in the current episode
     prior_treatments: Mapping[str, str] = field(default_factory=dict, hash=False)
     depressive_indication: bool = False  # the indication is a depressive disorder
+
+    def vital_signs(self) -> list[tuple[VitalSign, float]]:
+        """Return the measurements given, each with its code and unit (clinical.observations)."""
+        given = ((VITAL_SIGNS[key], getattr(self, name)) for name, key in VITAL_SIGN_FIELDS.items())
+        return [(sign, value) for sign, value in given if value is not None]
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (sets as sorted lists) that `parse_intake` reads back."""
