@@ -5,13 +5,13 @@ Each write is one transaction with one audit row, and checks the permission firs
 suppliers belong to an organisation (every clinic of it receives them) and are never seen or
 changed from another.
 
-Nothing here may rewrite the record of stock already received (21 CFR 1304.22(c), reference.md
-§5: the finished form and units per container received, and the supplier's name, address and
-DEA number). The Schedule III record reads those facts from the product and supplier, so once a
-lot references them they are fixed: a product keeps its NDC, form, strength and precision (its
-name and whether it can still be received may change); a supplier keeps its name, address and
-DEA number (whether it can still be used may change). A change of those is a new product or
-supplier, and the old one is retired.
+Nothing here may rewrite the record of stock already received (21 CFR 1304.22(c),
+docs/clinical/reference.md §5: the finished form and units per container received, and the
+supplier's name, address and DEA number). The Schedule III record reads those facts from the product
+and supplier, so once a lot references them they are fixed: a product keeps its NDC, form, strength
+and precision (its name and whether it can still be received may change); a supplier keeps its name,
+address and DEA number (whether it can still be used may change). A change of those is a new product
+or supplier, and the old one is retired.
 
 The NDC and DEA-number checks are input checks only (characters and the length the record
 holds): the core (`clinical/ledger.py`) defines no NDC configuration or DEA check digit, and
@@ -46,8 +46,8 @@ DEA_NUMBER_PATTERN = re.compile(r"[A-Z0-9]+")
 
 # Input check, not a rule: how often the stock is counted is clinic policy. Federally only the
 # biennial inventory is required (21 CFR 1304.11) and no perpetual inventory (1304.21(a);
-# reference.md §5). At least hourly would make every moment overdue; at most 31 days keeps a
-# count at least monthly.
+# docs/clinical/reference.md §5). At least hourly would make every moment overdue; at most 31 days
+# keeps a count at least monthly.
 COUNT_EVERY_HOURS_MIN = 1
 COUNT_EVERY_HOURS_MAX = 31 * 24
 

@@ -1,9 +1,9 @@
 """The controlled-substance ledger: products, suppliers, lots, containers, entries, counts.
 
-Record content follows 21 CFR 1304.22(c) (reference.md §5): the substance, its finished form
-and units per container, the number of containers received with the date and the supplier's
-name, address and DEA number, every quantity dispensed or administered with the patient, the
-date and who gave it, and every other disposal with date, manner and quantity.
+Record content follows 21 CFR 1304.22(c) (docs/clinical/reference.md §5): the substance, its
+finished form and units per container, the number of containers received with the date and the
+supplier's name, address and DEA number, every quantity dispensed or administered with the patient,
+the date and who gave it, and every other disposal with date, manner and quantity.
 """
 
 from __future__ import annotations

@@ -135,7 +135,8 @@ class CountSchedule:
 def count_schedule(clinic: Clinic) -> CountSchedule:
     """Counts are due every `InventorySettings.count_every_hours` after the last one, or after
     the first entry if there has been none. An initial inventory is due on the first day drug
-    is held, then a new one within 2 years of the previous (21 CFR 1304.11, reference.md §5)."""
+    is held, then a new one within 2 years of the previous (21 CFR 1304.11,
+    docs/clinical/reference.md §5)."""
     counts = InventoryCount.objects.filter(clinic=clinic).order_by("-counted_at")
     last = counts.first()
     first_entry = LedgerEntry.objects.filter(clinic=clinic).order_by("seq").first()

@@ -425,7 +425,7 @@ def waste_record(
 
 
 DISPOSAL_DETAILS: dict[str, tuple[str, ...]] = {
-    # DEA Form 41 records the method and place of destruction (reference.md §5).
+    # DEA Form 41 records the method and place of destruction (docs/clinical/reference.md §5).
     "destruction": ("method", "location"),
     "return": ("supplier", "reference"),
     "breakage": ("what_happened",),
@@ -668,8 +668,8 @@ def count_record(
     """Record a count of containers; every difference from the ledger opens a discrepancy.
 
     Nothing is corrected here: a discrepancy stays open until someone resolves it. The biennial
-    inventory is of everything on hand (21 CFR 1304.11, reference.md §5): every container that
-    holds drug must be counted; an opened one may be estimated.
+    inventory is of everything on hand (21 CFR 1304.11, docs/clinical/reference.md §5): every
+    container that holds drug must be counted; an opened one may be estimated.
     """
     require(actor, Perm.INVENTORY_RECORD, clinic)
     if kind not in InventoryCount.Kind.values:

@@ -2,7 +2,8 @@
 
 `parse_intake` checks an intake; `evaluate` applies a `RuleSet` (the built-in rules, or a clinic's
 version made with `RuleSet.with_clinic`) and returns a `Decision`: "eligible", "needs_review" or
-"ineligible", with every finding, its plain-language reason and its source (reference.md).
+"ineligible", with every finding, its plain-language reason and its source
+(docs/clinical/reference.md).
 """
 
 from __future__ import annotations

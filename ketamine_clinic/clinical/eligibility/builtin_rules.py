@@ -1,7 +1,7 @@
 """The built-in eligibility rules: data for the engine in `rules.py`, each with its source.
 
-How the built-in levels were read from the sources (reference.md). Where the reference does not
-settle a level, the more conservative one is used and the rule's `rationale` says so:
+How the built-in levels were read from the sources (docs/clinical/reference.md). Where the reference
+does not settle a level, the more conservative one is used and the rule's `rationale` says so:
 - "contraindication", "do not use", "avoid", "not recommended", and the present state a trial
   excluded (current psychosis or mania) -> contraindicated;
 - "assess carefully", "weigh the risk", label precautions, and a rule needed to exclude a
@@ -14,9 +14,9 @@ a rise in blood pressure would be a serious hazard (§1.2); the racemic label co
 (§2.3). No source exempts a route, so none is exempted. In statements read to a patient,
 "ketamine" includes esketamine.
 
-No built-in rule reads the heart rate: the "HR >110" hold number is unconfirmed (reference.md
-§1.6, §6). A clinic may add one as a "number_above" rule. Lamotrigine is not read either
-(clinical.medications: its effect is not confirmed in our sources).
+No built-in rule reads the heart rate: the "HR >110" hold number is unconfirmed
+(docs/clinical/reference.md §1.6, §6). A clinic may add one as a "number_above" rule. Lamotrigine is
+not read either (clinical.medications: its effect is not confirmed in our sources).
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from .rules import ALL_ROUTES, Rule, RuleSet
 BUILTIN_VERSION = "builtin-2026.11"
 
 _PI_CONTRA = (
-    "reference.md §2.4: Spravato US PI contraindications (usmedicine.com PI reprint p.30; "
-    "wcmedicine.com)"
+    "docs/clinical/reference.md §2.4: Spravato US PI contraindications (usmedicine.com PI reprint "
+    "p.30; wcmedicine.com)"
 )
 _BORROWED = (
-    "reference.md §1.2: esketamine contraindications are often borrowed by IV clinics; racemic "
-    "ketamine label contraindicates it where a significant rise in BP would be a serious hazard "
-    "(docslib.org/doc/4818792, FSHP 2018 quoting the package insert)"
+    "docs/clinical/reference.md §1.2: esketamine contraindications are often borrowed by IV "
+    "clinics; racemic ketamine label contraindicates it where a significant rise in BP would be a "
+    "serious hazard (docslib.org/doc/4818792, FSHP 2018 quoting the package insert)"
 )
 _BORROWED_WHY = (
     "Esketamine label contraindication, applied to every route: IV clinics borrow it (§1.2) and "
@@ -42,7 +42,8 @@ _BORROWED_WHY = (
     "be a serious hazard (§1.2)."
 )
 _SWISS = (
-    "reference.md §1.2: Swiss ketamine label contraindications (ch.oddb.org fachinfo reg 67199)"
+    "docs/clinical/reference.md §1.2: Swiss ketamine label contraindications (ch.oddb.org fachinfo "
+    "reg 67199)"
 )
 _SWISS_WHY = (
     "Racemic ketamine label contraindication (Swiss label), applied to every route: the Spravato "
@@ -50,11 +51,13 @@ _SWISS_WHY = (
     "and no source exempts a route (conservative)."
 )
 _ASRA = (
-    "reference.md §1.2: ASRA/AAPM/ASA 2018 chronic-pain consensus (Medscape summary, "
+    "docs/clinical/reference.md §1.2: ASRA/AAPM/ASA 2018 chronic-pain consensus (Medscape summary, "
     "scribd 410560795 / doctoryg.blogspot.com)"
 )
-_TRIALS = "reference.md §1.2: typical research exclusions (PMC10812090 Table 1)"
-_PI_PRECAUTIONS = "reference.md §2.4: Spravato PI precautions (120ty.net PI; medicinenet.com)"
+_TRIALS = "docs/clinical/reference.md §1.2: typical research exclusions (PMC10812090 Table 1)"
+_PI_PRECAUTIONS = (
+    "docs/clinical/reference.md §2.4: Spravato PI precautions (120ty.net PI; medicinenet.com)"
+)
 
 
 def _condition(
@@ -127,8 +130,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "contraindicated",
         "Ketamine must not be given to people who have had an allergic reaction to ketamine or "
         "esketamine.",
-        f"{_PI_CONTRA} (esketamine, ketamine or excipients); reference.md §1.2: racemic "
-        "ketamine label (docslib.org/doc/4818792) and Swiss ketamine label (ch.oddb.org)",
+        f"{_PI_CONTRA} (esketamine, ketamine or excipients); docs/clinical/reference.md §1.2: "
+        "racemic ketamine label (docslib.org/doc/4818792) and Swiss ketamine label (ch.oddb.org)",
         "A contraindication in every label in the reference; every route.",
     ),
     # --- Blood pressure (§1.6, §2.3) ---
@@ -138,8 +141,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "at which it is contraindicated.",
         routes=ALL_ROUTES,
         level="contraindicated",
-        source="reference.md §1.6 and §1.2: Swiss ketamine label, uncontrolled/untreated "
-        "hypertension with resting BP >180/100 mmHg (ch.oddb.org fachinfo reg 67199)",
+        source="docs/clinical/reference.md §1.6 and §1.2: Swiss ketamine label, "
+        "uncontrolled/untreated hypertension with resting BP >180/100 mmHg (ch.oddb.org fachinfo "
+        "reg 67199)",
         kind="bp_above",
         params={
             "systolic_key": "bp_contraindicated_systolic",
@@ -155,9 +159,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "short rise in blood pressure that ketamine causes against its benefit.",
         routes=ALL_ROUTES,
         level="prescriber_review",
-        source="reference.md §1.6 and §2.3: Spravato US PI, baseline BP >140/90 weigh the risk "
-        "(droracle citing the PI; PsychBridge procedures reference; exact PI sentence "
-        "unconfirmed verbatim), widely borrowed for IV",
+        source="docs/clinical/reference.md §1.6 and §2.3: Spravato US PI, baseline BP >140/90 "
+        "weigh the risk (droracle citing the PI; PsychBridge procedures reference; exact PI "
+        "sentence unconfirmed verbatim), widely borrowed for IV",
         kind="bp_above",
         params={"systolic_key": "bp_review_systolic", "diastolic_key": "bp_review_diastolic"},
         rationale="'Weigh the risk' is a prescriber's judgement: prescriber_review. Borrowed "
@@ -170,8 +174,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "level at which it must not be given.",
         routes=ALL_ROUTES,
         level="prescriber_review",
-        source="reference.md §2.3: Spravato PI, assess BP before dosing; reference.md §1.1: "
-        "APA consensus summary, baseline BP before dosing (lopezpsychiatry.com, secondary)",
+        source="docs/clinical/reference.md §2.3: Spravato PI, assess BP before dosing; "
+        "docs/clinical/reference.md §1.1: APA consensus summary, baseline BP before dosing "
+        "(lopezpsychiatry.com, secondary)",
         kind="missing",
         params={"fields": ["systolic_bp", "diastolic_bp"]},
         rationale="The sources require a baseline BP but give no level for a screening "
@@ -227,9 +232,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "Ketamine raises blood pressure and heart rate; with heart disease, a prescriber must "
         "judge whether that is safe.",
-        "reference.md §1.2: racemic ketamine label, contraindicated where a significant BP rise "
-        "would be a serious hazard (docslib.org/doc/4818792); reference.md §4.2: cardiac "
-        "decompensation in catecholamine-depleted patients (pfizermedicalinformation.com)",
+        "docs/clinical/reference.md §1.2: racemic ketamine label, contraindicated where a "
+        "significant BP rise would be a serious hazard (docslib.org/doc/4818792); "
+        "docs/clinical/reference.md §4.2: cardiac decompensation in catecholamine-depleted "
+        "patients (pfizermedicalinformation.com)",
         "Whether the BP rise is a serious hazard in stable heart disease is the prescriber's "
         "judgement, so prescriber_review; unstable disease is contraindicated by "
         "unstable_cardiovascular_disease.",
@@ -240,8 +246,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "Ketamine can change heart rhythm; with an irregular heartbeat, a prescriber must "
         "judge whether it is safe.",
-        f"{_TRIALS}: significant arrhythmia; reference.md §4.2: arrhythmia seen with ketamine "
-        "(edrugswiki label; pfizermedicalinformation.com)",
+        f"{_TRIALS}: significant arrhythmia; docs/clinical/reference.md §4.2: arrhythmia seen with "
+        "ketamine (edrugswiki label; pfizermedicalinformation.com)",
         "A trial exclusion for 'significant' arrhythmia only; the prescriber judges "
         "significance, so prescriber_review rather than caution.",
     ),
@@ -251,9 +257,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "caution",
         "People with high blood pressure have larger rises in blood pressure during ketamine "
         "treatment, so it is checked more closely.",
-        "reference.md §1.5: Yale 2024 chart review, history of hypertension predicted BP "
-        "surges (doi 10.1016/j.genhosppsych.2024.07.001); Emory series, hypertensive patients "
-        "peaked higher (moreblossom.com summary of Dunlop et al.)",
+        "docs/clinical/reference.md §1.5: Yale 2024 chart review, history of hypertension "
+        "predicted BP surges (doi 10.1016/j.genhosppsych.2024.07.001); Emory series, hypertensive "
+        "patients peaked higher (moreblossom.com summary of Dunlop et al.)",
         "No source contraindicates controlled hypertension; the sources only predict a larger "
         "rise, so caution.",
     ),
@@ -265,8 +271,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "Ketamine must not be given during psychosis, because it can make psychotic symptoms "
         "worse.",
         f"{_TRIALS}: current psychosis; {_ASRA}: avoid in poorly controlled psychosis; "
-        f"{_PI_PRECAUTIONS}: psychosis; reference.md §4.1: ketamine raises positive symptom "
-        "scores (Pomarol-Clotet; Xu 2015)",
+        f"{_PI_PRECAUTIONS}: psychosis; docs/clinical/reference.md §4.1: ketamine raises positive "
+        "symptom scores (Pomarol-Clotet; Xu 2015)",
         "'Avoid' and a trial exclusion -> contraindicated; every route.",
     ),
     _condition(
@@ -284,8 +290,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "Ketamine can bring back psychotic symptoms; a prescriber must assess this carefully "
         "first.",
-        f"{_PI_PRECAUTIONS}: psychosis (assess carefully); reference.md §4.1: psychotomimetic "
-        "effects (Pomarol-Clotet, BJPsych; Xu 2015)",
+        f"{_PI_PRECAUTIONS}: psychosis (assess carefully); docs/clinical/reference.md §4.1: "
+        "psychotomimetic effects (Pomarol-Clotet, BJPsych; Xu 2015)",
         "'Assess carefully' is a prescriber's task: prescriber_review (the more conservative "
         "of review and caution).",
     ),
@@ -295,8 +301,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "With bipolar disorder, a prescriber must check that there is no mania or hypomania "
         "before ketamine is given.",
-        f"{_TRIALS}: current mania; reference.md §4.1: NIMH pooled analysis included bipolar "
-        "patients (Acevedo-Diaz et al., J Affect Disord 2019/2020)",
+        f"{_TRIALS}: current mania; docs/clinical/reference.md §4.1: NIMH pooled analysis included "
+        "bipolar patients (Acevedo-Diaz et al., J Affect Disord 2019/2020)",
         "Bipolar depression is treated with ketamine in the sources (§4.1), so not "
         "contraindicated; current mania is (mania_current). The reference gives no level for "
         "the disorder itself: prescriber_review, the more conservative of review and caution.",
@@ -321,8 +327,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "weigh that risk first.",
         routes=ALL_ROUTES,
         level="prescriber_review",
-        source=f"{_PI_PRECAUTIONS}: substance use disorder history; reference.md §4.2: abuse "
-        "and dependence, Schedule III (Spravato PI §5.3)",
+        source=f"{_PI_PRECAUTIONS}: substance use disorder history; docs/clinical/reference.md "
+        "§4.2: abuse and dependence, Schedule III (Spravato PI §5.3)",
         kind="substance_use",
         params={"values": ["past"]},
         rationale="A label precaution -> prescriber_review (the more conservative of review "
@@ -334,9 +340,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "contraindicated",
         "Ketamine treatment must not be given to people who use or misuse ketamine or PCP "
         "recreationally.",
-        f"{_TRIALS}: more-than-rare recreational ketamine/PCP use; reference.md §4.2: abuse "
-        "and dependence (Spravato PI §5.3), bladder and bile-duct damage with repeated misuse "
-        "(edrugswiki label; pfizermedicalinformation.com)",
+        f"{_TRIALS}: more-than-rare recreational ketamine/PCP use; docs/clinical/reference.md "
+        "§4.2: abuse and dependence (Spravato PI §5.3), bladder and bile-duct damage with "
+        "repeated misuse (edrugswiki label; pfizermedicalinformation.com)",
         "A trial exclusion with label-level harms from misuse; the reference does not settle "
         "a level, so the more conservative (contraindicated).",
     ),
@@ -386,8 +392,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         ["hepatic_impairment_severe"],
         "contraindicated",
         "Ketamine should be avoided with severe liver impairment.",
-        f"{_ASRA}: avoid with severe hepatic impairment; reference.md §4.2: drug-induced liver "
-        "injury warning (pfizermedicalinformation.com)",
+        f"{_ASRA}: avoid with severe hepatic impairment; docs/clinical/reference.md §4.2: "
+        "drug-induced liver injury warning (pfizermedicalinformation.com)",
         "'Avoid' -> contraindicated; every route.",
     ),
     _condition(
@@ -403,8 +409,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         ["raised_intracranial_pressure"],
         "contraindicated",
         "Ketamine should be avoided when pressure inside the skull is raised.",
-        f"{_ASRA}: elevated intracranial pressure, avoid or low dose with extreme caution "
-        "(grade C); reference.md §2.3: Spravato PI, do not give if a rise in intracranial "
+        f"{_ASRA}: elevated intracranial pressure, avoid or low dose with extreme caution (grade "
+        "C); docs/clinical/reference.md §2.3: Spravato PI, do not give if a rise in intracranial "
         "pressure poses a serious risk",
         "'Avoid or low dose with extreme caution' leaves the level open: the more conservative "
         "(contraindicated).",
@@ -415,8 +421,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "contraindicated",
         "Ketamine should be avoided when pressure inside the eye is raised, because it raises "
         "eye pressure slightly.",
-        f"{_ASRA}: elevated intraocular pressure, avoid or low dose with extreme caution "
-        "(grade C); reference.md §4.2: slight rise in intraocular pressure (edrugswiki label)",
+        f"{_ASRA}: elevated intraocular pressure, avoid or low dose with extreme caution (grade "
+        "C); docs/clinical/reference.md §4.2: slight rise in intraocular pressure (edrugswiki "
+        "label)",
         "'Avoid or low dose with extreme caution' leaves the level open: the more conservative "
         "(contraindicated).",
     ),
@@ -426,10 +433,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "Ketamine can slow breathing; with sleep apnoea, a prescriber must judge whether it is "
         "safe.",
-        "reference.md §1.2: CPSBC draft standards require sleep-apnoea screening before "
-        "parenteral ketamine (katacanada.org summary, jurisdiction-specific); reference.md "
-        "§2.3 and §4.2: respiratory depression (medicinesresources.nhs.uk SPS note; "
-        "medlibrary.org PLR label §5.3–5.4)",
+        "docs/clinical/reference.md §1.2: CPSBC draft standards require sleep-apnoea screening "
+        "before parenteral ketamine (katacanada.org summary, jurisdiction-specific); "
+        "docs/clinical/reference.md §2.3 and §4.2: respiratory depression "
+        "(medicinesresources.nhs.uk SPS note; medlibrary.org PLR label §5.3–5.4)",
         "The sources ask for screening but set no level; the more conservative "
         "(prescriber_review); every route, as respiratory depression is reported for "
         "esketamine too (§2.3).",
@@ -440,9 +447,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "caution",
         "Ketamine can cause bladder problems, so existing bladder symptoms are recorded and "
         "watched.",
-        "reference.md §4.2: severe bladder symptoms incl. cystitis with chronic use/abuse "
-        "(edrugswiki label); reference.md §2.3: more lower-urinary-tract symptoms with "
-        "esketamine (120ty.net PI §5.9)",
+        "docs/clinical/reference.md §4.2: severe bladder symptoms incl. cystitis with chronic "
+        "use/abuse (edrugswiki label); docs/clinical/reference.md §2.3: more lower-urinary-tract "
+        "symptoms with esketamine (120ty.net PI §5.9)",
         "A label warning about chronic use, not a contraindication: caution (baseline record).",
     ),
     # --- Interacting medication classes (§2.4, §2.5, §1.2) ---
@@ -453,9 +460,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "Benzodiazepines add to the drowsiness ketamine causes, and trials of IV ketamine left "
         "out people taking more than 3 mg of lorazepam (or the same strength of another "
         "benzodiazepine) a day; the prescriber checks the dose.",
-        f"{_PI_PRECAUTIONS}: CNS depressants increase sedation; reference.md §2.5: REMS Patient "
-        f"Monitoring Form asks about benzodiazepines; {_TRIALS}: benzodiazepine > 3 mg "
-        "lorazepam-equivalent/day",
+        f"{_PI_PRECAUTIONS}: CNS depressants increase sedation; docs/clinical/reference.md §2.5: "
+        f"REMS Patient Monitoring Form asks about benzodiazepines; {_TRIALS}: benzodiazepine > 3 "
+        "mg lorazepam-equivalent/day",
         "Caution as briefed; sedation is monitored every session (§1.5, §2.3). That "
         "benzodiazepines blunt the antidepressant response is not stated in the reference, so "
         "the statement does not claim it. The intake has no dose, so the 3 mg trial limit is "
@@ -466,8 +473,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         ["other_sedative"],
         "caution",
         "Sedative medicines add to the drowsiness ketamine causes.",
-        f"{_PI_PRECAUTIONS}: CNS depressants increase sedation; reference.md §2.5: REMS Patient "
-        "Monitoring Form asks about non-benzodiazepine sedative-hypnotics",
+        f"{_PI_PRECAUTIONS}: CNS depressants increase sedation; docs/clinical/reference.md §2.5: "
+        "REMS Patient Monitoring Form asks about non-benzodiazepine sedative-hypnotics",
         "A label precaution about sedation, which is monitored every session (§1.5, §2.3): "
         "caution, as for benzodiazepines.",
     ),
@@ -477,9 +484,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "Opioids add to the drowsiness ketamine causes and can slow breathing; a prescriber "
         "must weigh this first.",
-        f"{_PI_PRECAUTIONS}: CNS depressants increase sedation; reference.md §2.5: newer REMS "
-        "Patient Monitoring Form adds opioids; reference.md §2.3: respiratory depression "
-        f"reports led to a US label update; {_TRIALS}: more-than-rare opioid use",
+        f"{_PI_PRECAUTIONS}: CNS depressants increase sedation; docs/clinical/reference.md §2.5: "
+        "newer REMS Patient Monitoring Form adds opioids; docs/clinical/reference.md §2.3: "
+        f"respiratory depression reports led to a US label update; {_TRIALS}: more-than-rare "
+        "opioid use",
         "The sources do not settle caution or review; the more conservative "
         "(prescriber_review), as opioids also depress breathing and were added to the REMS "
         "form after respiratory-depression reports (an inference from §2.3 and §2.5).",
@@ -490,8 +498,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "MAO inhibitors can raise blood pressure further with ketamine; a prescriber must "
         "weigh this first.",
-        f"{_PI_PRECAUTIONS}: MAOIs increase blood pressure; reference.md §2.5: REMS Patient "
-        "Monitoring Form",
+        f"{_PI_PRECAUTIONS}: MAOIs increase blood pressure; docs/clinical/reference.md §2.5: REMS "
+        "Patient Monitoring Form",
         "A label precaution on blood pressure: prescriber_review, as briefed.",
     ),
     _medication(
@@ -500,8 +508,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "prescriber_review",
         "Stimulant medicines can raise blood pressure further with ketamine; a prescriber must "
         "weigh this first.",
-        f"{_PI_PRECAUTIONS}: psychostimulants increase blood pressure; reference.md §2.5: REMS "
-        "Patient Monitoring Form",
+        f"{_PI_PRECAUTIONS}: psychostimulants increase blood pressure; docs/clinical/reference.md "
+        "§2.5: REMS Patient Monitoring Form",
         "A label precaution on blood pressure: prescriber_review, as briefed.",
     ),
     # --- Indication and age (§1.2, §2.1, §2.2, §2.3) ---
@@ -511,9 +519,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "antidepressant treatments have not worked; the prescriber confirms the indication.",
         routes=ALL_ROUTES,
         level="caution",
-        source="reference.md §1.2: TRD = non-response to >=2 adequate antidepressant trials in "
-        "the current episode (PMC11193313; link.springer.com/10.1007/s40263-023-01026-3); "
-        "reference.md §1.1: CANMAT, IV ketamine third-line (Swainson et al. 2021)",
+        source="docs/clinical/reference.md §1.2: TRD = non-response to >=2 adequate antidepressant "
+        "trials in the current episode (PMC11193313; "
+        "link.springer.com/10.1007/s40263-023-01026-3); docs/clinical/reference.md §1.1: CANMAT, "
+        "IV ketamine third-line (Swainson et al. 2021)",
         kind="failed_trials_below",
         params={"key": "trd_min_failed_trials"},
         rationale="Only for a depressive indication. Fires when fewer trials are recorded and "
@@ -527,9 +536,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "for a younger patient, a prescriber must decide.",
         routes=ALL_ROUTES,
         level="prescriber_review",
-        source="reference.md §2.1: Spravato indicated in adults; reference.md §1.1: CANMAT "
-        "task force, adult MDD (Swainson et al. 2021); reference.md §4.2: paediatric "
-        "neurotoxicity warning (medlibrary.org PLR label §5.5)",
+        source="docs/clinical/reference.md §2.1: Spravato indicated in adults; "
+        "docs/clinical/reference.md §1.1: CANMAT task force, adult MDD (Swainson et al. 2021); "
+        "docs/clinical/reference.md §4.2: paediatric neurotoxicity warning (medlibrary.org PLR "
+        "label §5.5)",
         kind="number_below",
         params={"field": "age_years", "key": "adult_age_years"},
         rationale="The sources say 'adults' without an age: the threshold (default 18) is a "
@@ -541,9 +551,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "closely (and esketamine may start at a lower dose).",
         routes=ALL_ROUTES,
         level="caution",
-        source="reference.md §2.3: Spravato PI BP outlier table, adults >=65 vs <65 "
-        "(usmedicine.com PI reprint p.35; re-verify); reference.md §2.2: non-US label, >=65 "
-        "start 28 mg (MIMS HK); reference.md §1.5: age predicted BP surges (Yale 2024)",
+        source="docs/clinical/reference.md §2.3: Spravato PI BP outlier table, adults >=65 vs <65 "
+        "(usmedicine.com PI reprint p.35; re-verify); docs/clinical/reference.md §2.2: non-US "
+        "label, >=65 start 28 mg (MIMS HK); docs/clinical/reference.md §1.5: age predicted BP "
+        "surges (Yale 2024)",
         kind="number_at_least",
         params={"field": "age_years", "key": "older_adult_age_years"},
         rationale="A larger expected effect, not a contraindication: caution.",

@@ -7,9 +7,9 @@ intake.
 
 Vocabulary (all ids are stable; labels are plain language and may be reworded):
 - `ROUTES`: IV and IM racemic ketamine, intranasal esketamine (Spravato), oral racemic ketamine
-  (reference.md §1.3, §2.1).
-- `CONDITIONS`: the conditions the screening rules read, each from reference.md §1.2, §2.3, §2.4
-  or §4 (the rule that reads a condition cites the source).
+  (docs/clinical/reference.md §1.3, §2.1).
+- `CONDITIONS`: the conditions the screening rules read, each from docs/clinical/reference.md §1.2,
+  §2.3, §2.4 or §4 (the rule that reads a condition cites the source).
 - `SUBSTANCE_USE`: a substance use disorder (misuse), not occasional social use: "none", "past"
   (a disorder in the past, now in remission) or "current".
 - medication classes: the values of `clinical.medications.KetamineInteractionClass` except
@@ -50,7 +50,8 @@ SUBSTANCE_USE_LABELS: dict[str, str] = {
 
 # Condition id -> plain-language label. The rule reading each condition cites its source.
 CONDITIONS: dict[str, str] = {
-    # Cardiovascular and cerebrovascular (reference.md §1.2, §1.5, §1.6, §2.3, §2.4, §4.2)
+    # Cardiovascular and cerebrovascular (docs/clinical/reference.md §1.2, §1.5, §1.6, §2.3, §2.4,
+    # §4.2)
     "hypertension": "High blood pressure (hypertension), treated and under control",
     "hypertension_uncontrolled": "High blood pressure that is untreated or not under control",
     "coronary_artery_disease": "Coronary artery disease (angina or a past heart attack)",
@@ -65,19 +66,19 @@ CONDITIONS: dict[str, str] = {
     "arteriovenous_malformation": "An arteriovenous malformation (a tangle of blood vessels)",
     "intracerebral_haemorrhage": "Bleeding inside the brain (intracerebral haemorrhage) in "
     "the past",
-    # Mental health (reference.md §1.2, §2.4, §4.1)
+    # Mental health (docs/clinical/reference.md §1.2, §2.4, §4.1)
     "psychosis_current": "Psychosis now (hallucinations or delusions)",
     "psychosis_history": "Psychosis in the past",
     "schizophrenia": "Schizophrenia or schizoaffective disorder",
     "mania_current": "Mania or hypomania now",
     "bipolar_disorder": "Bipolar disorder",
-    # Liver (reference.md §1.2, §4.2)
+    # Liver (docs/clinical/reference.md §1.2, §4.2)
     "hepatic_impairment_moderate": "Moderate liver impairment",
     "hepatic_impairment_severe": "Severe liver impairment",
-    # Pressure in the head or eye (reference.md §1.2, §2.3, §4.2)
+    # Pressure in the head or eye (docs/clinical/reference.md §1.2, §2.3, §4.2)
     "raised_intracranial_pressure": "Raised pressure inside the skull",
     "raised_intraocular_pressure": "Raised pressure inside the eye (such as glaucoma)",
-    # Other label and guideline items (reference.md §1.2, §2.3, §2.4, §4.2)
+    # Other label and guideline items (docs/clinical/reference.md §1.2, §2.3, §2.4, §4.2)
     "hyperthyroidism_untreated": "An overactive thyroid that is not treated",
     "bladder_symptoms": "Bladder or urinary symptoms (pain, urgency, passing urine often)",
     "sleep_apnoea": "Sleep apnoea (breathing stops during sleep)",

@@ -113,34 +113,35 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Clinic-configurable numbers. The defaults are the cited values (reference.md §1.6:
-    "make every threshold a configurable, clinic-signed protocol value with these as defaults").
+    """Clinic-configurable numbers. The defaults are the cited values
+    (docs/clinical/reference.md §1.6: "make every threshold a configurable, clinic-signed protocol
+    value with these as defaults").
     """
 
     bp_contraindicated_systolic: int = 180
     """Resting BP above 180/100 mm Hg is a contraindication: Swiss ketamine label (ch.oddb.org
-    fachinfo reg 67199), reference.md §1.2 and §1.6."""
+    fachinfo reg 67199), docs/clinical/reference.md §1.2 and §1.6."""
     bp_contraindicated_diastolic: int = 100
-    """See bp_contraindicated_systolic (Swiss label, reference.md §1.6)."""
+    """See bp_contraindicated_systolic (Swiss label, docs/clinical/reference.md §1.6)."""
     bp_review_systolic: int = 140
     """Baseline BP above 140/90 mm Hg: weigh the short-term rise against the benefit. Spravato
-    US PI wording (exact sentence unconfirmed verbatim), widely borrowed for IV; reference.md
-    §1.6 and §2.3."""
+    US PI wording (exact sentence unconfirmed verbatim), widely borrowed for IV;
+    docs/clinical/reference.md §1.6 and §2.3."""
     bp_review_diastolic: int = 90
-    """See bp_review_systolic (Spravato PI, reference.md §1.6, §2.3)."""
+    """See bp_review_systolic (Spravato PI, docs/clinical/reference.md §1.6, §2.3)."""
     trd_min_failed_trials: int = 2
     """TRD = non-response to at least 2 adequate antidepressant trials in the current episode:
-    reference.md §1.2 (PMC11193313; link.springer.com/10.1007/s40263-023-01026-3)."""
+    docs/clinical/reference.md §1.2 (PMC11193313; link.springer.com/10.1007/s40263-023-01026-3)."""
     adult_age_years: int = 18
     """Age from which a patient counts as an adult. Esketamine is indicated in adults
-    (reference.md §2.1) and the CANMAT task force covers adult MDD (§1.1), but the reference
-    gives no age: 18 is the common legal age of adulthood, a conservative default that the
+    (docs/clinical/reference.md §2.1) and the CANMAT task force covers adult MDD (§1.1), but the
+    reference gives no age: 18 is the common legal age of adulthood, a conservative default that the
     clinic sets for its jurisdiction, not a clinical number from the sources."""
     older_adult_age_years: int = 65
     """Age from which larger blood-pressure rises are expected: the Spravato PI reports its BP
     outlier table for adults <65 and >=65 (SBP rise >=40 mm Hg in 17% vs 8%; table layout to
-    re-verify), reference.md §2.3; the non-US label starts patients >=65 on 28 mg (§2.2); age
-    predicted BP surges with IV ketamine (Yale 2024, §1.5)."""
+    re-verify), docs/clinical/reference.md §2.3; the non-US label starts patients >=65 on 28 mg
+    (§2.2); age predicted BP surges with IV ketamine (Yale 2024, §1.5)."""
 
     def __post_init__(self) -> None:
         errors: dict[str, str] = {}
@@ -194,7 +195,7 @@ class Rule:
     statement: str  # plain language, can be read to the patient
     routes: frozenset[str]  # the routes it applies to
     level: str  # one of LEVELS
-    source: str  # reference.md section and the source it names
+    source: str  # docs/clinical/reference.md section and the source it names
     kind: str  # one of KINDS
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     rationale: str = ""  # why this level and these routes, where the source left it open
