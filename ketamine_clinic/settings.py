@@ -263,7 +263,7 @@ SELF_REPORT_LINK_HOURS = env_int("KETAMINE_CLINIC_SELF_REPORT_LINK_HOURS", 72)  
 # Requests a minute that one address may make to self-report pages (link guessing).
 SELF_REPORT_RATE_PER_MINUTE = env_int("KETAMINE_CLINIC_SELF_REPORT_RATE_PER_MINUTE", 30)
 # The 988 Suicide & Crisis Lifeline (US, call or text 988; 988lifeline.org) and 911. A clinic
-# outside the US must set its own text (Clinic.crisis_resources).
+# outside the US must set its own text (MeasuresSettings.crisis_resources).
 DEFAULT_CRISIS_RESOURCES = (
     "If you are thinking about harming yourself, or you are in crisis, call or text 988 "
     "(the 988 Suicide & Crisis Lifeline, US) at any time. In an emergency, call 911. "

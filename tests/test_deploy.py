@@ -19,8 +19,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client, RequestFactory, override_settings
 
-from ketamine_clinic.audit.context import client_ip
 from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.common.http import client_ip
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent

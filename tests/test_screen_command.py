@@ -42,7 +42,7 @@ def test_example_readable() -> None:
     assert lines[0] == "Decision: Needs prescriber review"
     assert "[Prescriber review] bp_above_140_90" in text
     assert "[Caution] benzodiazepine" in text
-    assert "Source: reference.md §1.6" in text
+    assert "Source: docs/clinical/reference.md §1.6" in text
     assert text.index("bp_above_140_90") < text.index("benzodiazepine")
 
 

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 
-from ketamine_clinic.audit.actions import Action
-
 from .models import Clinic, Membership, StaffMember
 from .permissions import MATRIX, Perm, role_allows
 
@@ -50,6 +48,7 @@ def require(
     """Raise AccessDenied, after auditing the refusal, unless `staff` holds `perm` there."""
     if can(staff, perm, clinic):
         return
+    from ketamine_clinic.audit.actions import Action
     from ketamine_clinic.audit.services import record
 
     record(

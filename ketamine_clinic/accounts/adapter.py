@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from ketamine_clinic.audit.context import client_ip
+from ketamine_clinic.common.http import client_ip
 
 
 class ClinicAccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]

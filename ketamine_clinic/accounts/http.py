@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from ketamine_clinic.audit.context import client_ip
+from ketamine_clinic.common.http import client_ip
 
 from .models import Clinic, StaffMember
 from .permissions import Perm

@@ -25,24 +25,6 @@ class Clinic(models.Model):
     address = models.CharField(max_length=300, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     timezone = models.CharField(max_length=64, default="America/New_York")
-    screening_valid_days = models.PositiveSmallIntegerField(
-        default=180, help_text="How long an eligibility screening stays current (issue #4)."
-    )
-    allow_contraindication_override = models.BooleanField(
-        default=False,
-        help_text="The clinic's protocol lets two prescribers override a contraindication.",
-    )
-    count_every_hours = models.PositiveSmallIntegerField(
-        default=24,
-        help_text="How often the controlled-substance stock is counted (a clinic policy: e.g. "
-        "8 for each shift, 24 daily, 168 weekly).",
-    )
-    crisis_resources = models.TextField(
-        max_length=1000,
-        blank=True,
-        help_text="Shown to a patient whose self-report raises a safety alert. Empty: the "
-        "default (988 Suicide & Crisis Lifeline, 911), which suits the US only.",
-    )
 
     class Meta:
         ordering = ["name"]

@@ -13,12 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ketamine_clinic.audit.actions import Action
-from ketamine_clinic.audit.services import record
-
 from .access import require
 from .models import ApiToken, Clinic, Membership, StaffInvitation, StaffMember
 from .permissions import Perm, Role
+
+# audit builds on accounts (its trail names staff and checks their roles): the functions
+# below import it when they run, so that accounts imports no other app (tests/test_app_layers.py).
 
 INVITATION_VALID_FOR = timedelta(days=7)
 API_TOKEN_PREFIX = "kc_"
@@ -58,6 +58,9 @@ def staff_invite(
     Only a new person gets a link to choose a password: a link for an existing account would
     let whoever receives it (at an address the inviting admin types) take that account over.
     """
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     require(actor, Perm.STAFF_MANAGE, clinic)
     with transaction.atomic():
         staff = StaffMember.objects.filter(username__iexact=username).first()
@@ -112,6 +115,9 @@ def invitation_for_token(token: str) -> StaffInvitation | None:
 
 def staff_accept_invitation(*, token: str, password: str) -> StaffMember:
     """Set the invited person's password; the invitation dies with it."""
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     with transaction.atomic():
         invitation = invitation_for_token(token)
         if invitation is None:
@@ -131,6 +137,9 @@ def staff_accept_invitation(*, token: str, password: str) -> StaffMember:
 
 def staff_change_role(*, actor: StaffMember, membership: Membership, role: Role) -> Membership:
     """Give a staff member another role at the same clinic."""
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     require(actor, Perm.STAFF_MANAGE, membership.clinic)
     if membership.staff_id == actor.pk:
         raise ValidationError({"role": "Ask another admin to change your own role."})
@@ -156,6 +165,9 @@ def staff_deactivate(*, actor: StaffMember, membership: Membership) -> Membershi
 
     Nothing is deleted: what they recorded and signed stays attributed to them.
     """
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     require(actor, Perm.STAFF_MANAGE, membership.clinic)
     if membership.staff_id == actor.pk:
         raise ValidationError("You cannot deactivate your own role.")
@@ -187,6 +199,9 @@ def staff_reset_two_factor(*, actor: StaffMember, membership: Membership) -> int
     of those clinics (active roles), and the reset is recorded at each. Their next sign-in sends
     them to enrol a new authenticator. Returns how many were removed.
     """
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     staff = membership.staff
     clinics = list(
         Clinic.objects.filter(memberships__staff=staff, memberships__is_active=True)
@@ -218,6 +233,9 @@ class IssuedToken:
 
 def api_token_create(*, staff: StaffMember, name: str = "") -> IssuedToken:
     """Issue a new API token that acts with `staff`'s roles and clinics."""
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     if not staff.is_active:
         raise ValidationError("An inactive staff member cannot hold API tokens.")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -231,6 +249,9 @@ def api_token_create(*, staff: StaffMember, name: str = "") -> IssuedToken:
 
 def api_token_revoke(*, actor: StaffMember, api_token: ApiToken) -> None:
     """Revoke one of the actor's own tokens."""
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     if api_token.staff_id != actor.pk:
         raise ValidationError("You can revoke only your own tokens.")
     with transaction.atomic():

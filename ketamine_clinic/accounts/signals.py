@@ -8,23 +8,32 @@ from allauth.mfa.signals import authentication_failed, authenticator_added
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from ketamine_clinic.audit.actions import Action
-from ketamine_clinic.audit.services import record
+# audit builds on accounts (its trail names staff and checks their roles): the functions
+# below import it when they run, so that accounts imports no other app (tests/test_app_layers.py).
 
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     record(actor=user, action=Action.LOGIN)
 
 
 @receiver(user_logged_out)
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     if user is not None:
         record(actor=user, action=Action.LOGOUT)
 
 
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     username = str(credentials.get("username") or credentials.get("email") or "")[:150]
     record(actor=None, actor_username=username, action=Action.LOGIN_FAILED)
 
@@ -33,6 +42,9 @@ def _login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> No
 def _authenticator_added(
     sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
 ) -> None:
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     record(actor=user, action=Action.MFA_ENROLLED, detail={"type": authenticator.type})
 
 
@@ -41,6 +53,9 @@ def _second_factor_failed(
     sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any
 ) -> None:
     # The password was right and the code was not: the sign of a stolen password.
+    from ketamine_clinic.audit.actions import Action
+    from ketamine_clinic.audit.services import record
+
     record(
         actor=user,
         action=Action.LOGIN_FAILED,

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ketamine_clinic.web.forms import add_service_errors
+from ketamine_clinic.common.forms import add_service_errors
 
 from . import selectors, services
 from .access import clinics_where, require

@@ -11,7 +11,6 @@ from django.utils import timezone
 from ketamine_clinic.accounts.access import clinics_where
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
-from ketamine_clinic.patients.models import Patient
 
 from .models import AuditEvent
 
@@ -47,6 +46,8 @@ def patient_reference(actor: StaffMember, reference: str) -> int | None:
     may be all digits, and "000123" must find that patient, not patient id 123. Digits that are
     no MRN are an id; anything else gives 0, which matches no event.
     """
+    from ketamine_clinic.patients.models import Patient  # patients builds on audit
+
     reference = reference.strip()
     if not reference:
         return None

@@ -67,10 +67,10 @@ class BodyMassIndex:
 
 
 # WHO adult BMI categories (WHO, "A healthy lifestyle – WHO recommendations", 2010; cut-offs
-# 18.5, 25, 30 kg/m²). LOINC 39156-5 is the BMI observation code (reference.md §3.3).
+# 18.5, 25, 30 kg/m²). LOINC 39156-5 is the BMI observation code (docs/clinical/reference.md §3.3).
 BMI_LOINC = "39156-5"
-BODY_WEIGHT_LOINC = "29463-7"  # reference.md §3.3
-BODY_HEIGHT_LOINC = "8302-2"  # reference.md §3.3
+BODY_WEIGHT_LOINC = "29463-7"  # docs/clinical/reference.md §3.3
+BODY_HEIGHT_LOINC = "8302-2"  # docs/clinical/reference.md §3.3
 _BMI_CATEGORIES: tuple[tuple[Decimal, str], ...] = (
     (Decimal("18.5"), "underweight"),
     (Decimal("25"), "normal weight"),

@@ -43,7 +43,7 @@ class IndicationCode:
 # Titles from the ICD-10-CM tabular list (CMS, FY2026). ICD-10-CM has no code of its own for
 # treatment-resistant depression: it is recorded as a depressive-disorder code plus the chart's
 # "treatment-resistant" flag (non-response to two or more adequate antidepressant trials in the
-# current episode; reference.md §1.2).
+# current episode; docs/clinical/reference.md §1.2).
 CATALOGUE: tuple[IndicationCode, ...] = (
     IndicationCode("F32.1", "Major depressive disorder, single episode, moderate", "Depression"),
     IndicationCode(

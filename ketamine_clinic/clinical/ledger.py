@@ -1,7 +1,7 @@
 """Controlled-substance ledger arithmetic: quantities, balances and the tamper-evident chain.
 
-Record-keeping rules (reference.md §5): every receipt and every disposal of a Schedule III
-substance is recorded with its date, quantity and the person responsible (21 CFR 1304.21,
+Record-keeping rules (docs/clinical/reference.md §5): every receipt and every disposal of a Schedule
+III substance is recorded with its date, quantity and the person responsible (21 CFR 1304.21,
 1304.22(c)); corrections are new entries, never edits. Here: the balance a container may never
 go below zero, quantities are checked against the product's precision, and each entry's hash
 covers its content and the previous entry's hash, so that an entry changed, removed or reordered
@@ -34,8 +34,8 @@ BALANCE_SIGN: dict[str, int | None] = {
     "adjustment": None,
 }
 
-# Witnesses each kind needs (reference.md §5): waste is witnessed by clinic policy (a second
-# person; the federal rule does not itself require one, state rules often do); on-site
+# Witnesses each kind needs (docs/clinical/reference.md §5): waste is witnessed by clinic policy (a
+# second person; the federal rule does not itself require one, state rules often do); on-site
 # destruction is signed by two authorised employee witnesses (DEA Form 41); a spill or breakage
 # is witnessed.
 WITNESSES_REQUIRED: dict[str, int] = {"waste": 1, "destruction": 2, "breakage": 1}
@@ -54,14 +54,14 @@ def business_day_after(day: date) -> date:
     return nxt
 
 
-# Theft or significant loss (21 CFR 1301.74(c), 1301.76(b); reference.md §5): written notice to
-# the DEA Diversion Field Office within 1 business day of discovery; DEA Form 106 submitted
-# electronically within 45 calendar days (final rule 88 FR 40707, in force 24 July 2023).
+# Theft or significant loss (21 CFR 1301.74(c), 1301.76(b); docs/clinical/reference.md §5): written
+# notice to the DEA Diversion Field Office within 1 business day of discovery; DEA Form 106
+# submitted electronically within 45 calendar days (final rule 88 FR 40707, in force 24 July 2023).
 FORM_106_DAYS = 45
 
-# Inventory (21 CFR 1304.11, reference.md §5): an initial inventory on the first day controlled
-# substances are handled, then a new one at least every 2 years (on any date within 2 years
-# of the previous one).
+# Inventory (21 CFR 1304.11, docs/clinical/reference.md §5): an initial inventory on the first day
+# controlled substances are handled, then a new one at least every 2 years (on any date within 2
+# years of the previous one).
 BIENNIAL_INVENTORY_YEARS = 2
 
 

@@ -1,7 +1,8 @@
 """Medication classes that matter when a patient receives ketamine.
 
 A clinician codes each current medication with one of these classes (or none); later screening
-and dosing rules read the class, never the free text. Why each class matters (reference.md):
+and dosing rules read the class, never the free text. Why each class matters
+(docs/clinical/reference.md):
 - benzodiazepines, non-benzodiazepine sedative-hypnotics, psychostimulants, MAOIs and (in the
   newer form) opioids are the concomitant medicines the Spravato REMS Patient Monitoring Form
   asks about (§2.5): CNS depressants add sedation, psychostimulants and MAOIs raise blood

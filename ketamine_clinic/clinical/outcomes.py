@@ -1,21 +1,22 @@
 """Change over a course of treatment: baseline, latest score, response and remission.
 
-Definitions (reference.md §3.1, "Response / remission (common)"):
+Definitions (docs/clinical/reference.md §3.1, "Response / remission (common)"):
 - Response: a fall of at least 50% from baseline. PHQ-9: Psychiatric Services,
-  doi 10.1176/appi.ps.201900295; MADRS: ≥50% drop (Murrough et al. 2013, reference.md §1.4, and
-  PsychBridge); QIDS-SR16: "response ≥50%" is marked general knowledge in reference.md; GAD-7:
-  reference.md gives no response rule, the same 50% is applied (unconfirmed, see below).
+  doi 10.1176/appi.ps.201900295; MADRS: ≥50% drop (Murrough et al. 2013, docs/clinical/reference.md
+  §1.4, and PsychBridge); QIDS-SR16: "response ≥50%" is marked general knowledge in
+  docs/clinical/reference.md; GAD-7: docs/clinical/reference.md gives no response rule, the same 50%
+  is applied (unconfirmed, see below).
 - Remission, judged on the latest score:
   PHQ-9 < 5 (Psychiatric Services, doi 10.1176/appi.ps.201900295; SUSTAIN-3 table PMC10439056);
   MADRS ≤ 10 (the ketamine literature via PsychBridge; esketamine trials use ≤ 12);
-  QIDS-SR16 ≤ 5 (reference.md: "unconfirmed beyond secondary" — PsychBridge);
-  GAD-7 < 5 (reference.md: "unconfirmed, general knowledge").
-  The GAD-7 and QIDS-SR16 rules are the ones the brief asked for; reference.md marks them
-  unconfirmed, so treat them as defaults a clinic should confirm.
+  QIDS-SR16 ≤ 5 (docs/clinical/reference.md: "unconfirmed beyond secondary" — PsychBridge);
+  GAD-7 < 5 (docs/clinical/reference.md: "unconfirmed, general knowledge").
+  The GAD-7 and QIDS-SR16 rules are the ones the brief asked for; docs/clinical/reference.md marks
+  them unconfirmed, so treat them as defaults a clinic should confirm.
 - Other instruments (PCL-5, C-SSRS, CADSS-6, MOAA/S) have no response or remission rule here:
-  PCL-5 change is judged in points (reference.md: reliable change ≥5, meaningful ≥10), CADSS-6 is
-  a safety measure, the C-SSRS screener has no total, and a higher MOAA/S is better. Their
-  `responder` and `remission` are None; `change` and `percent_change` are still given.
+  PCL-5 change is judged in points (docs/clinical/reference.md: reliable change ≥5, meaningful ≥10),
+  CADSS-6 is a safety measure, the C-SSRS screener has no total, and a higher MOAA/S is better.
+  Their `responder` and `remission` are None; `change` and `percent_change` are still given.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-# A fall of at least this fraction of baseline is a response (reference.md §3.1: "≥50% drop").
+# A fall of at least this fraction of baseline is a response (docs/clinical/reference.md §3.1: "≥50%
+# drop").
 RESPONSE_FALL = 0.5
 RESPONSE_INSTRUMENTS = frozenset({"phq9", "madrs", "qids-sr16", "gad7"})
 
-# Remission on the latest score, by instrument (reference.md §3.1; see the module docstring).
+# Remission on the latest score, by instrument (docs/clinical/reference.md §3.1; see the module
+# docstring).
 REMISSION: dict[str, Callable[[int], bool]] = {
     "phq9": lambda score: score < 5,
     "madrs": lambda score: score <= 10,

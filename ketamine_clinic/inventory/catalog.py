@@ -5,13 +5,13 @@ Each write is one transaction with one audit row, and checks the permission firs
 suppliers belong to an organisation (every clinic of it receives them) and are never seen or
 changed from another.
 
-Nothing here may rewrite the record of stock already received (21 CFR 1304.22(c), reference.md
-§5: the finished form and units per container received, and the supplier's name, address and
-DEA number). The Schedule III record reads those facts from the product and supplier, so once a
-lot references them they are fixed: a product keeps its NDC, form, strength and precision (its
-name and whether it can still be received may change); a supplier keeps its name, address and
-DEA number (whether it can still be used may change). A change of those is a new product or
-supplier, and the old one is retired.
+Nothing here may rewrite the record of stock already received (21 CFR 1304.22(c),
+docs/clinical/reference.md §5: the finished form and units per container received, and the
+supplier's name, address and DEA number). The Schedule III record reads those facts from the product
+and supplier, so once a lot references them they are fixed: a product keeps its NDC, form, strength
+and precision (its name and whether it can still be received may change); a supplier keeps its name,
+address and DEA number (whether it can still be used may change). A change of those is a new product
+or supplier, and the old one is retired.
 
 The NDC and DEA-number checks are input checks only (characters and the length the record
 holds): the core (`clinical/ledger.py`) defines no NDC configuration or DEA check digit, and
@@ -35,7 +35,7 @@ from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import diff, record
 from ketamine_clinic.clinical import ledger
 
-from .models import Lot, Product, Supplier
+from .models import InventorySettings, Lot, Product, Supplier
 from .services import record_text
 
 # Input check: an NDC as printed on a package is digits in hyphen-separated segments
@@ -46,8 +46,8 @@ DEA_NUMBER_PATTERN = re.compile(r"[A-Z0-9]+")
 
 # Input check, not a rule: how often the stock is counted is clinic policy. Federally only the
 # biennial inventory is required (21 CFR 1304.11) and no perpetual inventory (1304.21(a);
-# reference.md §5). At least hourly would make every moment overdue; at most 31 days keeps a
-# count at least monthly.
+# docs/clinical/reference.md §5). At least hourly would make every moment overdue; at most 31 days
+# keeps a count at least monthly.
 COUNT_EVERY_HOURS_MIN = 1
 COUNT_EVERY_HOURS_MAX = 31 * 24
 
@@ -286,7 +286,7 @@ def product_update(*, actor: StaffMember, product: Product, changes: Mapping[str
             _ndc_taken(locked.organization, cleaned["ndc"], locked)
         for field in changed:
             setattr(locked, field, cleaned[field])
-        locked.save(update_fields=list(changed))
+        locked.save(update_fields=[*changed, "updated_at"])
         record(
             actor=actor,
             action=Action.LEDGER_PRODUCT_CHANGE,
@@ -358,7 +358,7 @@ def supplier_update(
             )
         for field in changed:
             setattr(locked, field, cleaned[field])
-        locked.save(update_fields=list(changed))
+        locked.save(update_fields=[*changed, "updated_at"])
         record(
             actor=actor,
             action=Action.LEDGER_SUPPLIER_CHANGE,
@@ -369,8 +369,8 @@ def supplier_update(
     return locked
 
 
-def count_interval_set(*, actor: StaffMember, clinic: Clinic, hours: int) -> Clinic:
-    """Set how often `clinic` counts its stock (`Clinic.count_every_hours`)."""
+def count_interval_set(*, actor: StaffMember, clinic: Clinic, hours: int) -> InventorySettings:
+    """Set how often `clinic` counts its stock (`InventorySettings.count_every_hours`)."""
     require(actor, Perm.INVENTORY_SETTINGS, clinic)
     if isinstance(hours, bool) or not isinstance(hours, int):
         raise ValidationError({"count_every_hours": "Give a whole number of hours."})
@@ -382,16 +382,16 @@ def count_interval_set(*, actor: StaffMember, clinic: Clinic, hours: int) -> Cli
             }
         )
     with transaction.atomic():
-        locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
+        locked, _ = InventorySettings.objects.select_for_update().get_or_create(clinic=clinic)
         old = locked.count_every_hours
         if old == hours:
             return locked
         locked.count_every_hours = hours
-        locked.save(update_fields=["count_every_hours"])
+        locked.save(update_fields=["count_every_hours", "updated_at"])
         record(
             actor=actor,
             action=Action.CLINIC_SETTINGS_CHANGE,
-            clinic=locked,
+            clinic=clinic,
             obj=locked,
             changes={"count_every_hours": [str(old), str(hours)]},
         )

@@ -15,10 +15,11 @@ from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.models import Clinic, Organization
 from ketamine_clinic.accounts.permissions import Perm
-from ketamine_clinic.web.forms import add_service_errors
+from ketamine_clinic.common.forms import add_service_errors
 
 from . import catalog, selectors
 from .forms import CountIntervalForm, ProductForm, SupplierForm
+from .models import settings_for
 
 
 def _settings_url(clinic: Clinic) -> str:
@@ -39,7 +40,7 @@ def _clinic_of(request: StaffRequest, organization: Organization) -> Clinic:
 def settings_page(request: StaffRequest) -> HttpResponse:
     clinic = chosen_clinic(request, Perm.INVENTORY_SETTINGS)
     form = CountIntervalForm(
-        request.POST or None, initial={"count_every_hours": clinic.count_every_hours}
+        request.POST or None, initial={"count_every_hours": settings_for(clinic).count_every_hours}
     )
     if request.method == "POST" and form.is_valid():
         hours = form.cleaned_data["count_every_hours"]

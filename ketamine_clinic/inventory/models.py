@@ -1,18 +1,21 @@
 """The controlled-substance ledger: products, suppliers, lots, containers, entries, counts.
 
-Record content follows 21 CFR 1304.22(c) (reference.md §5): the substance, its finished form
-and units per container, the number of containers received with the date and the supplier's
-name, address and DEA number, every quantity dispensed or administered with the patient, the
-date and who gave it, and every other disposal with date, manner and quantity.
+Record content follows 21 CFR 1304.22(c) (docs/clinical/reference.md §5): the substance, its
+finished form and units per container, the number of containers received with the date and the
+supplier's name, address and DEA number, every quantity dispensed or administered with the patient,
+the date and who gave it, and every other disposal with date, manner and quantity.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import Clinic
 
 
 class LedgerIsAppendOnly(Exception):
@@ -43,6 +46,8 @@ class Product(models.Model):
     active = models.BooleanField(
         default=True, help_text="Can be received. A retired product's stock on hand stays usable."
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -79,6 +84,8 @@ class Supplier(models.Model):
     address = models.CharField(max_length=300)
     dea_number = models.CharField("DEA number", max_length=9)
     active = models.BooleanField(default=True, help_text="Stock can be received from it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -94,6 +101,8 @@ class Lot(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
     invoice = models.CharField(max_length=60)
     received_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["expires_on"]
@@ -109,6 +118,8 @@ class Container(models.Model):
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="containers")
     label = models.CharField(max_length=30, help_text="the id written on the container")
     balance_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["label"]
@@ -172,6 +183,7 @@ class LedgerEntry(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EntryQuerySet.as_manager()
 
@@ -231,6 +243,8 @@ class InventoryCount(models.Model):
         max_length=6, choices=[("open", "Opening of business"), ("close", "Close of business")]
     )
     notes = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-counted_at"]
@@ -244,6 +258,8 @@ class CountLine(models.Model):
     container = models.ForeignKey(Container, on_delete=models.PROTECT, related_name="+")
     expected_mg = models.DecimalField(max_digits=10, decimal_places=3)
     counted_mg = models.DecimalField(max_digits=10, decimal_places=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.container_id}: {self.counted_mg} of {self.expected_mg} mg"
@@ -265,6 +281,8 @@ class Discrepancy(models.Model):
     adjustment = models.OneToOneField(
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -292,9 +310,42 @@ class LossReport(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-discovered_on"]
 
     def __str__(self) -> str:
         return f"{self.kind} discovered {self.discovered_on}"
+
+
+class InventorySettings(models.Model):
+    """A clinic's controlled-substance policy: how often its stock is counted. One row per
+    clinic, made on first use."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="inventory_settings",
+    )
+    count_every_hours = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="How often the controlled-substance stock is counted (a clinic policy: e.g. "
+        "8 for each shift, 24 daily, 168 weekly).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "inventory settings"
+
+    def __str__(self) -> str:
+        return f"inventory settings of clinic {self.clinic_id}"
+
+
+def settings_for(clinic: Clinic) -> InventorySettings:
+    """Return the clinic's inventory settings, made with the defaults on first use."""
+    row, _ = InventorySettings.objects.get_or_create(clinic=clinic)
+    return row

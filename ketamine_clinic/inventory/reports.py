@@ -1,7 +1,8 @@
 """The ledger's reports: one table per report, shown on screen, as CSV or as PDF.
 
-What each holds follows 21 CFR 1304.22(c) and the inventory rules of 1304.11 (reference.md §5):
-the records are kept so as to be "readily retrievable", separate from other records.
+What each holds follows 21 CFR 1304.22(c) and the inventory rules of 1304.11
+(docs/clinical/reference.md §5): the records are kept so as to be "readily retrievable", separate
+from other records.
 """
 
 from __future__ import annotations

@@ -14,7 +14,16 @@ from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.clinical import ledger
 
-from .models import Container, Discrepancy, InventoryCount, LedgerEntry, Lot, Product, Supplier
+from .models import (
+    Container,
+    Discrepancy,
+    InventoryCount,
+    LedgerEntry,
+    Lot,
+    Product,
+    Supplier,
+    settings_for,
+)
 
 
 def on_hand(clinic: Clinic | None = None) -> list[dict[str, Any]]:
@@ -124,9 +133,10 @@ class CountSchedule:
 
 
 def count_schedule(clinic: Clinic) -> CountSchedule:
-    """Counts are due every `Clinic.count_every_hours` after the last one, or after the first
-    entry if there has been none. An initial inventory is due on the first day drug is held,
-    then a new one within 2 years of the previous (21 CFR 1304.11, reference.md §5)."""
+    """Counts are due every `InventorySettings.count_every_hours` after the last one, or after
+    the first entry if there has been none. An initial inventory is due on the first day drug
+    is held, then a new one within 2 years of the previous (21 CFR 1304.11,
+    docs/clinical/reference.md §5)."""
     counts = InventoryCount.objects.filter(clinic=clinic).order_by("-counted_at")
     last = counts.first()
     first_entry = LedgerEntry.objects.filter(clinic=clinic).order_by("seq").first()
@@ -140,6 +150,8 @@ def count_schedule(clinic: Clinic) -> CountSchedule:
         inventory_due = timezone.localdate(first_entry.occurred_at) if first_entry else None
     return CountSchedule(
         last_count=last,
-        next_count_due=start + timedelta(hours=clinic.count_every_hours) if start else None,
+        next_count_due=(
+            start + timedelta(hours=settings_for(clinic).count_every_hours) if start else None
+        ),
         inventory_due=inventory_due,
     )

@@ -176,7 +176,7 @@ def _append(
     entry.save()
     if after != container.balance_mg:
         container.balance_mg = after
-        container.save(update_fields=["balance_mg"])
+        container.save(update_fields=["balance_mg", "updated_at"])
     return entry
 
 
@@ -425,7 +425,7 @@ def waste_record(
 
 
 DISPOSAL_DETAILS: dict[str, tuple[str, ...]] = {
-    # DEA Form 41 records the method and place of destruction (reference.md §5).
+    # DEA Form 41 records the method and place of destruction (docs/clinical/reference.md §5).
     "destruction": ("method", "location"),
     "return": ("supplier", "reference"),
     "breakage": ("what_happened",),
@@ -644,7 +644,7 @@ def loss_report_progress(
             changes["form_106_submitted_on"] = [None, form_106_submitted_on.isoformat()]
         if not changes:
             raise ValidationError("Nothing new to record.")
-        report.save(update_fields=["notice_sent_on", "form_106_submitted_on"])
+        report.save(update_fields=["notice_sent_on", "form_106_submitted_on", "updated_at"])
         record(
             actor=actor,
             action=Action.LEDGER_LOSS,
@@ -668,8 +668,8 @@ def count_record(
     """Record a count of containers; every difference from the ledger opens a discrepancy.
 
     Nothing is corrected here: a discrepancy stays open until someone resolves it. The biennial
-    inventory is of everything on hand (21 CFR 1304.11, reference.md §5): every container that
-    holds drug must be counted; an opened one may be estimated.
+    inventory is of everything on hand (21 CFR 1304.11, docs/clinical/reference.md §5): every
+    container that holds drug must be counted; an opened one may be estimated.
     """
     require(actor, Perm.INVENTORY_RECORD, clinic)
     if kind not in InventoryCount.Kind.values:
@@ -767,7 +767,9 @@ def discrepancy_resolve(
         locked.resolved_by = actor
         locked.resolution = resolution
         locked.adjustment = entry
-        locked.save(update_fields=["resolved_at", "resolved_by", "resolution", "adjustment"])
+        locked.save(
+            update_fields=["resolved_at", "resolved_by", "resolution", "adjustment", "updated_at"]
+        )
         record(
             actor=actor,
             action=Action.LEDGER_ADJUSTMENT,

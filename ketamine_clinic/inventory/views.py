@@ -20,8 +20,8 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.ledger import Overdraw, mg_text
+from ketamine_clinic.common.forms import add_service_errors
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.web.forms import add_service_errors
 
 from . import reports, selectors, services
 from .forms import (
@@ -312,8 +312,8 @@ class _Echo:
 @login_required
 def log_csv(request: StaffRequest) -> HttpResponse:
     """The Schedule III record, readily retrievable: every entry, in chain order, as CSV, with
-    what 21 CFR 1304.22(c) asks of it (reference.md §5): the supplier's name, address and DEA
-    number for a receipt; the patient's name and address for a dose; the manner of any other
+    what 21 CFR 1304.22(c) asks of it (docs/clinical/reference.md §5): the supplier's name, address
+    and DEA number for a receipt; the patient's name and address for a dose; the manner of any other
     disposal, and who gave, wasted or witnessed it."""
     require(request.user, Perm.INVENTORY_VIEW)
     kind = request.GET.get("kind", "")

@@ -7,7 +7,6 @@ for); each chart has a title, and the page shows the same numbers as a table.
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Sequence
 from datetime import datetime
@@ -90,7 +89,3 @@ def score_chart_svg(
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
-
-
-def as_data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()

@@ -7,10 +7,15 @@ one exists, so that the FHIR capability can emit QuestionnaireResponse and Obser
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import Clinic
 
 # Instrument ids are validated against the core's registry by the services (not as model
 # choices, so that adding an instrument needs no migration).
@@ -38,6 +43,7 @@ class SelfReportLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     emailed_to = models.EmailField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -90,6 +96,7 @@ class Assessment(models.Model):
         related_name="assessments",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-administered_at", "-id"]
@@ -119,6 +126,8 @@ class AssessmentAnswer(models.Model):
     item_number = models.PositiveSmallIntegerField()
     value = models.SmallIntegerField(null=True, blank=True, help_text="null: skipped")
     loinc = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["item_number"]
@@ -157,6 +166,8 @@ class SafetyAlert(models.Model):
     )
     action = models.CharField(max_length=30, choices=Action.choices, blank=True)
     note = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -191,6 +202,7 @@ class MeasureSchedule(models.Model):
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["instrument_id", "trigger"]
@@ -227,6 +239,7 @@ class MeasureDue(models.Model):
         Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["due_on"]
@@ -254,6 +267,7 @@ class LicensedItemTexts(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -264,3 +278,35 @@ class LicensedItemTexts(models.Model):
 
     def __str__(self) -> str:
         return f"licensed {self.instrument_id} texts of clinic {self.clinic_id}"
+
+
+class MeasuresSettings(models.Model):
+    """A clinic's settings of measurement-based care (its questionnaire schedules and licensed
+    item texts have their own models). One row per clinic, made on first use."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="measures_settings",
+    )
+    crisis_resources = models.TextField(
+        max_length=1000,
+        blank=True,
+        help_text="Shown to a patient whose self-report raises a safety alert. Empty: the "
+        "default (988 Suicide & Crisis Lifeline, 911), which suits the US only.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "measures settings"
+
+    def __str__(self) -> str:
+        return f"measures settings of clinic {self.clinic_id}"
+
+
+def settings_for(clinic: Clinic) -> MeasuresSettings:
+    """Return the clinic's measures settings, made with the defaults on first use."""
+    row, _ = MeasuresSettings.objects.get_or_create(clinic=clinic)
+    return row

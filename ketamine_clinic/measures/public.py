@@ -21,7 +21,7 @@ from ketamine_clinic.clinical.instruments import INSTRUMENTS
 
 from . import services
 from .forms import InstrumentForm
-from .models import Assessment, SafetyAlert, SelfReportLink
+from .models import Assessment, SafetyAlert, SelfReportLink, settings_for
 
 _DONE_KEY = "self_report_done"
 
@@ -36,7 +36,7 @@ def _crisis_text(link: SelfReportLink) -> str:
     (in this visit or an earlier one), else ""."""
     if not SafetyAlert.objects.filter(assessment__self_report_link=link).exists():
         return ""
-    return link.clinic.crisis_resources or settings.DEFAULT_CRISIS_RESOURCES
+    return settings_for(link.clinic).crisis_resources or settings.DEFAULT_CRISIS_RESOURCES
 
 
 def _progress(link: SelfReportLink) -> list[dict[str, Any]]:

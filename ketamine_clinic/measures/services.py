@@ -37,6 +37,7 @@ from .models import (
     LicensedItemTexts,
     MeasureDue,
     MeasureSchedule,
+    MeasuresSettings,
     SafetyAlert,
     SelfReportLink,
 )
@@ -153,7 +154,7 @@ def _satisfy_due(assessment: Assessment) -> None:
             schedule__trigger=MeasureSchedule.Trigger.BEFORE_SESSION,
             due_on=day + timedelta(days=1),
         )
-    ).update(satisfied_by=assessment)
+    ).update(satisfied_by=assessment, updated_at=_now())
 
 
 def _after_save(assessment: Assessment, instrument: Instrument) -> SafetyAlert | None:
@@ -348,7 +349,7 @@ def self_report_link_revoke(*, actor: StaffMember, link: SelfReportLink) -> Self
             raise ValidationError(f"This link is already {locked.status_at(_now())}.")
         locked.revoked_at = _now()
         locked.revoked_by = actor
-        locked.save(update_fields=["revoked_at", "revoked_by"])
+        locked.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
         record(actor=actor, action=Action.SELF_REPORT_LINK_REVOKE, patient=link.patient, obj=locked)
     return locked
 
@@ -384,8 +385,9 @@ def self_report_opened(link: SelfReportLink) -> None:
     """Note the first time a patient opens their link."""
     if link.first_opened_at is None:
         with transaction.atomic():
+            now = _now()
             SelfReportLink.objects.filter(pk=link.pk, first_opened_at=None).update(
-                first_opened_at=_now()
+                first_opened_at=now, updated_at=now
             )
             record(
                 actor=None,
@@ -465,7 +467,7 @@ def self_report_save(
         finished = complete >= set(link.instruments)
         if finished:
             link.submitted_at = _now()
-            link.save(update_fields=["submitted_at"])
+            link.save(update_fields=["submitted_at", "updated_at"])
     return SelfReportProgress(assessment=assessment, alert=alert, link_finished=finished)
 
 
@@ -549,24 +551,25 @@ def schedule_set(
     return rule
 
 
-def crisis_resources_set(*, actor: StaffMember, clinic: Clinic, text: str) -> Clinic:
+def crisis_resources_set(*, actor: StaffMember, clinic: Clinic, text: str) -> MeasuresSettings:
     """Set the crisis resources a patient sees after a critical self-report answer."""
     require(actor, Perm.SCHEDULE_MANAGE, clinic)
     text = text.strip()
     if len(text) > 1000:
         raise ValidationError({"crisis_resources": "At most 1000 characters."})
     with transaction.atomic():
-        old = clinic.crisis_resources
-        clinic.crisis_resources = text
-        clinic.save(update_fields=["crisis_resources"])
+        row, _ = MeasuresSettings.objects.select_for_update().get_or_create(clinic=clinic)
+        old = row.crisis_resources
+        row.crisis_resources = text
+        row.save(update_fields=["crisis_resources", "updated_at"])
         record(
             actor=actor,
             action=Action.CLINIC_SETTINGS_CHANGE,
             clinic=clinic,
-            obj=clinic,
+            obj=row,
             changes={"crisis_resources": [old, text]},
         )
-    return clinic
+    return row
 
 
 def licensed_texts_set(

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,12 +18,13 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
+from ketamine_clinic.common.forms import add_service_errors
+from ketamine_clinic.common.images import as_data_uri, qr_data_uri
 from ketamine_clinic.patients import selectors as patient_selectors
 from ketamine_clinic.patients.chart import chart_context
-from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services
-from .charts import as_data_uri, score_chart_svg
+from .charts import score_chart_svg
 from .forms import (
     AcknowledgeForm,
     CrisisResourcesForm,
@@ -36,7 +33,7 @@ from .forms import (
     ScheduleForm,
     SendLinkForm,
 )
-from .models import LicensedItemTexts, MeasureSchedule, SafetyAlert
+from .models import LicensedItemTexts, MeasureSchedule, SafetyAlert, settings_for
 from .public import link_url
 
 
@@ -123,13 +120,6 @@ def _on_item_fields(error: ValidationError) -> ValidationError:
             for key, value in error.message_dict.items()
         }
     )
-
-
-def qr_data_uri(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return as_data_uri(buffer.getvalue().decode())
 
 
 @login_required
@@ -275,7 +265,7 @@ def measure_settings(request: StaffRequest) -> HttpResponse:
     schedule_form = ScheduleForm(request.POST if "trigger" in request.POST else None)
     crisis_form = CrisisResourcesForm(
         request.POST if "crisis_resources" in request.POST else None,
-        initial={"crisis_resources": clinic.crisis_resources},
+        initial={"crisis_resources": settings_for(clinic).crisis_resources},
     )
     if request.method == "POST":
         try:

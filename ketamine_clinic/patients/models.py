@@ -13,6 +13,7 @@ from django.db import models
 
 from ketamine_clinic.clinical import anthropometrics
 from ketamine_clinic.clinical.medications import LABELS as MED_CLASS_LABELS
+from ketamine_clinic.clinical.observations import VITAL_SIGNS
 
 from . import validators
 
@@ -92,7 +93,8 @@ class Patient(models.Model):
 
 
 class WeightMeasurement(models.Model):
-    """A weight (LOINC 29463-7) and optionally a height (8302-2). Doses use the latest weight."""
+    """A weight and optionally a height, each stored with its LOINC code and UCUM unit
+    (clinical.observations; docs/clinical/reference.md §3.3). Doses use the latest weight."""
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
@@ -108,10 +110,27 @@ class WeightMeasurement(models.Model):
         blank=True,
         validators=[validators.validate_height_cm],
     )
+    weight_code = models.CharField(
+        max_length=20, default=VITAL_SIGNS["weight"].loinc, editable=False, help_text="LOINC"
+    )
+    weight_unit = models.CharField(
+        max_length=20, default=VITAL_SIGNS["weight"].ucum, editable=False, help_text="UCUM"
+    )
+    height_code = models.CharField(
+        max_length=20,
+        default=VITAL_SIGNS["height"].loinc,
+        editable=False,
+        help_text="LOINC, of height_cm when it is given",
+    )
+    height_unit = models.CharField(
+        max_length=20, default=VITAL_SIGNS["height"].ucum, editable=False, help_text="UCUM"
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-measured_at", "-id"]
@@ -139,6 +158,8 @@ class Indication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     removed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-is_primary", "icd10_code"]
@@ -170,6 +191,8 @@ class MedicationStatement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["stopped_on", "name"]
@@ -188,6 +211,8 @@ class CareTeamMember(models.Model):
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     responsibility = models.CharField(max_length=60, help_text="e.g. treating prescriber")
     added_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["added_at"]

@@ -233,7 +233,7 @@ def indication_add(
         if is_primary:
             for previous in active.filter(is_primary=True):
                 previous.is_primary = False
-                previous.save(update_fields=["is_primary"])
+                previous.save(update_fields=["is_primary", "updated_at"])
         indication.save()
         record(
             actor=actor,
@@ -258,7 +258,7 @@ def indication_remove(*, actor: StaffMember, indication: Indication) -> None:
     require(actor, Perm.CHART_CLINICAL_EDIT, indication.clinic, indication.patient)
     with transaction.atomic():
         indication.removed_at = _now()
-        indication.save(update_fields=["removed_at"])
+        indication.save(update_fields=["removed_at", "updated_at"])
         record(
             actor=actor,
             action=Action.INDICATION_REMOVE,
@@ -321,7 +321,7 @@ def medication_stop(
     with transaction.atomic():
         medication.stopped_on = stopped_on
         medication.full_clean()
-        medication.save(update_fields=["stopped_on"])
+        medication.save(update_fields=["stopped_on", "updated_at"])
         record(
             actor=actor,
             action=Action.MEDICATION_STOP,

@@ -18,7 +18,7 @@ from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.accounts.selectors import clinic_staff
 from ketamine_clinic.clinical import icd10
-from ketamine_clinic.web.forms import add_service_errors
+from ketamine_clinic.common.forms import add_service_errors
 
 from . import selectors, services
 from .chart import chart_context

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 
 from ketamine_clinic.clinical.pharmacokinetics.metrics import DISSOCIATION_THRESHOLD_NG_PER_ML
-from ketamine_clinic.measures.charts import as_data_uri
+from ketamine_clinic.common.images import as_data_uri
 
 _COLOURS = ["#1f5f8b", "#b3541e", "#2e7d32", "#6b2fa0"]
 

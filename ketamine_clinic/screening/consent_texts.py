@@ -1,7 +1,7 @@
 """The product's starting consent texts, in plain language, one per route.
 
-Facts and their sources (reference.md): effect within hours, fading over days to about two
-weeks (DESIGN.md, §1.4: median relapse 18 days after a series, Murrough 2013); side effects
+Facts and their sources (docs/clinical/reference.md): effect within hours, fading over days to about
+two weeks (DESIGN.md, §1.4: median relapse 18 days after a series, Murrough 2013); side effects
 (§4.1: feeling strange or "spacey", dissociation, dizziness, headache, nausea, blurred vision,
 anxiety; mostly gone within 2 hours; blood-pressure rise, §1.5); rare serious effects (§4.2:
 breathing problems, emergence reactions; bladder and liver problems with repeated use); Schedule

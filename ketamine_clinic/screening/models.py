@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
+from ketamine_clinic.clinical.eligibility import LEVELS
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import Clinic
 
 
 class Route(models.TextChoices):
@@ -58,12 +66,77 @@ class Screening(models.Model):
     screened_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     notes = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-screened_at"]
 
     def __str__(self) -> str:
         return f"screening {self.pk} ({self.decision}) of patient {self.patient_id}"
+
+
+class ScreeningFinding(models.Model):
+    """One rule that fired in a screening, as a row for queries and exports.
+
+    Written with the screening, in the same transaction; `Screening.findings` keeps the same
+    findings as the record that was shown and signed off. Never edited.
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="finding_rows")
+    position = models.PositiveSmallIntegerField(help_text="0 is the most severe")
+    rule = models.CharField(max_length=60, help_text="the rule's id")
+    level = models.CharField(max_length=20, choices=[(level, level) for level in LEVELS])
+    route = models.CharField(max_length=12, choices=Route.choices)
+    reason = models.TextField(help_text="in plain language, with the patient's own values")
+    source = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["screening", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screening", "position"], name="one_finding_per_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} ({self.level}) in screening {self.screening_id}"
+
+
+class IntakeObservation(models.Model):
+    """A measurement taken at the screening intake (blood pressure, heart rate, weight,
+    height), with its LOINC code and UCUM unit (clinical.observations).
+
+    Written with the screening, in the same transaction; `Screening.intake` keeps the intake as
+    evaluated. Never edited.
+    """
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="observations")
+    code = models.CharField(max_length=20, help_text="LOINC")
+    unit = models.CharField(max_length=20, help_text="UCUM")
+    value = models.DecimalField(max_digits=7, decimal_places=2)
+    observed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["screening", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screening", "code"], name="one_intake_observation_per_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.value} {self.unit} at screening {self.screening_id}"
 
 
 class ScreeningReview(models.Model):
@@ -81,6 +154,7 @@ class ScreeningReview(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     reasoning = models.TextField(max_length=4000)
     reviewed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["reviewed_at"]
@@ -119,6 +193,7 @@ class ConsentTemplate(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["kind", "-version"]
@@ -160,6 +235,8 @@ class Consent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     withdrawal_reason = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-signed_at"]
@@ -196,6 +273,7 @@ class ConsentLink(models.Model):
     consent = models.OneToOneField(
         Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="link"
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"consent link {self.pk} for patient {self.patient_id}"
@@ -224,6 +302,7 @@ class IntakeLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -235,3 +314,37 @@ class IntakeLink(models.Model):
         return (
             self.submitted_at is None and self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
         )
+
+
+class ScreeningSettings(models.Model):
+    """A clinic's screening protocol: how long a screening stays current, and whether two
+    prescribers may override a contraindication. One row per clinic, made on first use."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="screening_settings",
+    )
+    screening_valid_days = models.PositiveSmallIntegerField(
+        default=180,
+        help_text="How long an eligibility screening stays current (a clinic policy, issue #4).",
+    )
+    allow_contraindication_override = models.BooleanField(
+        default=False,
+        help_text="The clinic's protocol lets two prescribers override a contraindication.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "screening settings"
+
+    def __str__(self) -> str:
+        return f"screening settings of clinic {self.clinic_id}"
+
+
+def settings_for(clinic: Clinic) -> ScreeningSettings:
+    """Return the clinic's screening settings, made with the defaults on first use."""
+    row, _ = ScreeningSettings.objects.get_or_create(clinic=clinic)
+    return row

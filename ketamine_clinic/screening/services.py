@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -36,8 +37,11 @@ from .models import (
     ConsentLink,
     ConsentTemplate,
     IntakeLink,
+    IntakeObservation,
     Screening,
+    ScreeningFinding,
     ScreeningReview,
+    settings_for,
 )
 
 # Routes of screening → the consent kinds that cover them.
@@ -159,9 +163,10 @@ def screening_record(
             ruleset_version=decision.ruleset,
             screened_by=actor,
             screened_at=now,
-            expires_at=now + timedelta(days=patient.clinic.screening_valid_days),
+            expires_at=now + timedelta(days=settings_for(patient.clinic).screening_valid_days),
             notes=notes,
         )
+        _keep_as_rows(screening, parsed, decision)
         record(
             actor=actor,
             action=Action.SCREENING_RECORD,
@@ -175,6 +180,38 @@ def screening_record(
             },
         )
     return screening
+
+
+def _keep_as_rows(
+    screening: Screening, intake: eligibility.Intake, decision: eligibility.Decision
+) -> None:
+    """Write the screening's findings and intake measurements as rows, next to its JSON."""
+    ScreeningFinding.objects.bulk_create(
+        ScreeningFinding(
+            clinic=screening.clinic,
+            patient=screening.patient,
+            screening=screening,
+            position=position,
+            rule=finding.rule,
+            level=finding.level,
+            route=screening.route,
+            reason=finding.reason,
+            source=finding.source,
+        )
+        for position, finding in enumerate(decision.findings)
+    )
+    IntakeObservation.objects.bulk_create(
+        IntakeObservation(
+            clinic=screening.clinic,
+            patient=screening.patient,
+            screening=screening,
+            code=sign.loinc,
+            unit=sign.ucum,
+            value=Decimal(str(value)),
+            observed_at=screening.screened_at,
+        )
+        for sign, value in intake.vital_signs()
+    )
 
 
 def _contraindicated(screening: Screening) -> bool:
@@ -200,7 +237,7 @@ def screening_review(
     if (
         outcome == ScreeningReview.Outcome.APPROVED
         and _contraindicated(screening)
-        and not screening.clinic.allow_contraindication_override
+        and not settings_for(screening.clinic).allow_contraindication_override
     ):
         raise ValidationError(
             {
@@ -247,7 +284,7 @@ def screening_status(screening: Screening, at: datetime | None = None) -> str:
         return "declined"
     approvals = {r.reviewer_id for r in reviews if r.outcome == ScreeningReview.Outcome.APPROVED}
     if _contraindicated(screening):
-        if not screening.clinic.allow_contraindication_override:
+        if not settings_for(screening.clinic).allow_contraindication_override:
             return "ineligible"
         if len(approvals) >= 2:
             return "override approved"
@@ -328,7 +365,7 @@ def intake_link_submit(*, token: str, answers: Mapping[str, Any]) -> IntakeLink:
             raise ValidationError("This link is not valid.")
         link.answers = dict(answers)
         link.submitted_at = _now()
-        link.save(update_fields=["answers", "submitted_at"])
+        link.save(update_fields=["answers", "submitted_at", "updated_at"])
         record(
             actor=None,
             actor_username="patient (intake link)",
@@ -573,7 +610,7 @@ def consent_sign_by_link(
             channel="link",
         )
         link.consent = consent
-        link.save(update_fields=["consent"])
+        link.save(update_fields=["consent", "updated_at"])
     return consent
 
 
@@ -589,7 +626,7 @@ def consent_witness(*, actor: StaffMember, consent: Consent) -> Consent:
         locked.witness = actor
         locked.witnessed_at = _now()
         locked.pdf = consent_pdf(locked)
-        locked.save(update_fields=["witness", "witnessed_at", "pdf"])
+        locked.save(update_fields=["witness", "witnessed_at", "pdf", "updated_at"])
         record(actor=actor, action=Action.CONSENT_WITNESS, patient=locked.patient, obj=locked)
     return locked
 
@@ -605,7 +642,14 @@ def consent_withdraw(*, actor: StaffMember, consent: Consent, reason: str) -> Co
         locked.withdrawn_at = _now()
         locked.withdrawn_recorded_by = actor
         locked.withdrawal_reason = reason
-        locked.save(update_fields=["withdrawn_at", "withdrawn_recorded_by", "withdrawal_reason"])
+        locked.save(
+            update_fields=[
+                "withdrawn_at",
+                "withdrawn_recorded_by",
+                "withdrawal_reason",
+                "updated_at",
+            ]
+        )
         record(
             actor=actor,
             action=Action.CONSENT_WITHDRAW,

@@ -19,14 +19,14 @@ from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic, public_link_rate_limited
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
-from ketamine_clinic.audit.context import client_ip
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility, icd10
+from ketamine_clinic.common.forms import add_service_errors
+from ketamine_clinic.common.http import client_ip
+from ketamine_clinic.common.images import qr_data_uri
 from ketamine_clinic.measures.selectors import score_histories
-from ketamine_clinic.measures.views import qr_data_uri
 from ketamine_clinic.patients import selectors as patient_selectors
 from ketamine_clinic.patients.chart import chart_context
-from ketamine_clinic.web.forms import add_service_errors
 
 from . import selectors, services
 from .forms import (
@@ -38,7 +38,7 @@ from .forms import (
     WithdrawForm,
     initial_from_patient_answers,
 )
-from .models import ClinicRuleSet, Consent, ConsentTemplate, Route, Screening
+from .models import ClinicRuleSet, Consent, ConsentTemplate, Route, Screening, settings_for
 
 
 @login_required
@@ -161,6 +161,7 @@ def screening_detail(request: StaffRequest, screening_id: int) -> HttpResponse:
             "screening": screening,
             "patient": screening.patient,
             "status": services.screening_status(screening),
+            "override_allowed": settings_for(screening.clinic).allow_contraindication_override,
             "reviews": screening.reviews.select_related("reviewer"),
             "form": form,
             "can_review": can_review

@@ -25,7 +25,7 @@ def seed(
     prescriber: StaffMember,
 ) -> None:
     # NDC 0409-2051 is a ketamine HCl injection product in the FDA NDC directory
-    # (reference.md §3.4); 100 mg/mL, 10 mL vial.
+    # (docs/clinical/reference.md §3.4); 100 mg/mL, 10 mL vial.
     ketamine = catalog.product_create(
         actor=prescriber,
         organization=org,
@@ -35,7 +35,7 @@ def seed(
         mg_per_container=1000,
         ml_per_container=10,
     )
-    # Spravato 56 mg kit, NDC 50458-028-02 (reference.md §3.4): two 28 mg devices.
+    # Spravato 56 mg kit, NDC 50458-028-02 (docs/clinical/reference.md §3.4): two 28 mg devices.
     catalog.product_create(
         actor=prescriber,
         organization=org,
@@ -76,7 +76,8 @@ def seed(
             break
         patient = rng.choice(patients)
         weight = patient.weights.order_by("-measured_at").first()
-        # 0.5 mg/kg (reference.md §1.3), to 0.1 mg; the draw is rounded up to whole mg.
+        # 0.5 mg/kg (docs/clinical/reference.md §1.3), to 0.1 mg; the draw is rounded up to whole
+        # mg.
         dose = (Decimal("0.5") * (weight.weight_kg if weight else Decimal(70))).quantize(
             Decimal("0.1")
         )

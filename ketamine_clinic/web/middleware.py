@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from ketamine_clinic.audit.context import is_trusted_proxy
+from ketamine_clinic.common.http import is_trusted_proxy
 
 FORWARDED_HEADERS = (
     "HTTP_X_FORWARDED_FOR",

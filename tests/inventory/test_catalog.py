@@ -16,7 +16,7 @@ from ketamine_clinic.accounts.permissions import MATRIX, Perm, Role
 from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.audit.selectors import AuditFilter, audit_events
 from ketamine_clinic.inventory import catalog, services
-from ketamine_clinic.inventory.models import Container, LedgerEntry, Product, Supplier
+from ketamine_clinic.inventory.models import Container, LedgerEntry, Product, Supplier, settings_for
 from tests.conftest import PASSWORD, make_staff
 
 API = "/api/v1/inventory"
@@ -114,7 +114,7 @@ def test_other_roles_are_refused_everywhere_and_nothing_is_written(
     )
     assert supplier.status_code == 403
     assert (Product.objects.count(), Supplier.objects.count(), _audits()) == before
-    assert world.clinic1.count_every_hours == 24
+    assert settings_for(world.clinic1).count_every_hours == 24
 
 
 def test_the_stock_page_links_the_settings_only_for_those_who_may(world, login):
@@ -481,18 +481,16 @@ def test_the_count_interval_is_between_1_hour_and_31_days(world, hours):
     with pytest.raises(ValidationError) as caught:
         catalog.count_interval_set(actor=world.admin, clinic=world.clinic1, hours=hours)
     assert _errors(caught) == {"count_every_hours": ["Between 1 and 744 hours (31 days)."]}
-    world.clinic1.refresh_from_db()
-    assert world.clinic1.count_every_hours == 24
+    assert settings_for(world.clinic1).count_every_hours == 24
     assert _audits() == 0
 
 
 @pytest.mark.parametrize("hours", [1, 8, 168, 744])
 def test_the_count_interval_is_set_with_one_audit_row(world, hours):
     catalog.count_interval_set(actor=world.prescriber, clinic=world.clinic1, hours=hours)
-    world.clinic1.refresh_from_db()
-    assert world.clinic1.count_every_hours == hours
+    assert settings_for(world.clinic1).count_every_hours == hours
     event = AuditEvent.objects.get(action=SETTINGS)
-    assert (event.clinic, event.object_type) == (world.clinic1, "clinic")
+    assert (event.clinic, event.object_type) == (world.clinic1, "inventorysettings")
     assert event.changes == {"count_every_hours": ["24", str(hours)]}
 
 
@@ -510,15 +508,13 @@ def test_the_count_interval_page_sets_it_for_the_chosen_clinic_only(world, stock
     assert "Between 1 and 744 hours (31 days)." in refused.content.decode()
     done = page.post("/inventory/settings/", {"clinic": world.clinic1.pk, "count_every_hours": "8"})
     assert done.status_code == 302
-    world.clinic1.refresh_from_db()
-    assert world.clinic1.count_every_hours == 8
+    assert settings_for(world.clinic1).count_every_hours == 8
     # The admin holds no role at South.
     south = page.post(
         "/inventory/settings/", {"clinic": world.clinic2.pk, "count_every_hours": "8"}
     )
     assert south.status_code == 404
-    world.clinic2.refresh_from_db()
-    assert world.clinic2.count_every_hours == 24
+    assert settings_for(world.clinic2).count_every_hours == 24
     # The stock page counts from the new interval: the receipt, then 8 hours.
     first = LedgerEntry.objects.filter(clinic=world.clinic1).order_by("seq").first()
     due = timezone.localtime(first.occurred_at + timedelta(hours=8))

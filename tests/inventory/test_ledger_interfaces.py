@@ -20,6 +20,7 @@ from ketamine_clinic.inventory import services
 from ketamine_clinic.inventory.models import (
     Container,
     Discrepancy,
+    InventorySettings,
     LedgerEntry,
     Lot,
     Product,
@@ -386,8 +387,7 @@ def test_every_report_on_screen_csv_and_pdf(world, stock, login, name):
 
 
 def test_the_stock_page_says_when_the_next_count_is_due(world, stock, login):
-    world.clinic1.count_every_hours = 8
-    world.clinic1.save()
+    InventorySettings.objects.create(clinic=world.clinic1, count_every_hours=8)
     count = services.count_record(
         actor=world.nurse,
         signature=PASSWORD,
@@ -416,7 +416,7 @@ def test_reading_the_ledger_is_audited(world, stock, login):
 def test_counts_and_the_inventory_are_due_from_the_first_day_drug_is_held(world, stock, login):
     first = LedgerEntry.objects.get(seq=1).occurred_at  # the receipt; nothing counted yet
     body = login(world.nurse).get("/inventory/").content.decode()
-    count_due = timezone.localtime(first + timedelta(hours=world.clinic1.count_every_hours))
+    count_due = timezone.localtime(first + timedelta(hours=24))  # the default interval
     assert f"Next count due by {count_due:%Y-%m-%d %H:%M} UTC" in body
     assert f"Biennial inventory due by {timezone.localdate(first):%Y-%m-%d}" in body
     services.count_record(

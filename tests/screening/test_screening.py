@@ -16,7 +16,13 @@ from ketamine_clinic.accounts.access import AccessDenied
 from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.patients.selectors import chart_summary
 from ketamine_clinic.screening import services
-from ketamine_clinic.screening.models import Consent, ConsentTemplate, IntakeLink, Screening
+from ketamine_clinic.screening.models import (
+    Consent,
+    ConsentTemplate,
+    IntakeLink,
+    Screening,
+    ScreeningSettings,
+)
 
 API = "/api/v1"
 
@@ -135,8 +141,9 @@ def test_a_contraindication_cannot_be_overridden_unless_the_protocol_allows_two_
         services.screening_review(
             actor=world.prescriber, screening=s, outcome="approved", reasoning=reason
         )
-    world.clinic1.allow_contraindication_override = True
-    world.clinic1.save()
+    ScreeningSettings.objects.update_or_create(
+        clinic=world.clinic1, defaults={"allow_contraindication_override": True}
+    )
     s.refresh_from_db()
     services.screening_review(
         actor=world.prescriber, screening=s, outcome="approved", reasoning=reason

@@ -2,11 +2,13 @@
 
 `parse_intake` checks an intake; `evaluate` applies a `RuleSet` (the built-in rules, or a clinic's
 version made with `RuleSet.with_clinic`) and returns a `Decision`: "eligible", "needs_review" or
-"ineligible", with every finding, its plain-language reason and its source (reference.md).
+"ineligible", with every finding, its plain-language reason and its source
+(docs/clinical/reference.md).
 """
 
 from __future__ import annotations
 
+from .builtin_rules import BUILTIN_RULES, BUILTIN_VERSION, DEFAULT_RULESET
 from .intake import (
     CONDITIONS,
     MEDICATION_CLASSES,
@@ -19,9 +21,7 @@ from .intake import (
     parse_intake,
 )
 from .rules import (
-    BUILTIN_RULES,
     DECISIONS,
-    DEFAULT_RULESET,
     KINDS,
     LEVELS,
     Decision,
@@ -37,6 +37,7 @@ from .rules import (
 
 __all__ = [
     "BUILTIN_RULES",
+    "BUILTIN_VERSION",
     "CONDITIONS",
     "DECISIONS",
     "DEFAULT_RULESET",

@@ -7,9 +7,9 @@ intake.
 
 Vocabulary (all ids are stable; labels are plain language and may be reworded):
 - `ROUTES`: IV and IM racemic ketamine, intranasal esketamine (Spravato), oral racemic ketamine
-  (reference.md §1.3, §2.1).
-- `CONDITIONS`: the conditions the screening rules read, each from reference.md §1.2, §2.3, §2.4
-  or §4 (the rule that reads a condition cites the source).
+  (docs/clinical/reference.md §1.3, §2.1).
+- `CONDITIONS`: the conditions the screening rules read, each from docs/clinical/reference.md §1.2,
+  §2.3, §2.4 or §4 (the rule that reads a condition cites the source).
 - `SUBSTANCE_USE`: a substance use disorder (misuse), not occasional social use: "none", "past"
   (a disorder in the past, now in remission) or "current".
 - medication classes: the values of `clinical.medications.KetamineInteractionClass` except
@@ -31,6 +31,7 @@ from typing import Any
 
 from ketamine_clinic.clinical import anthropometrics
 from ketamine_clinic.clinical.medications import KetamineInteractionClass
+from ketamine_clinic.clinical.observations import VITAL_SIGNS, VitalSign
 
 ROUTES = ("iv", "im", "intranasal", "oral")
 ROUTE_LABELS: dict[str, str] = {
@@ -49,7 +50,8 @@ SUBSTANCE_USE_LABELS: dict[str, str] = {
 
 # Condition id -> plain-language label. The rule reading each condition cites its source.
 CONDITIONS: dict[str, str] = {
-    # Cardiovascular and cerebrovascular (reference.md §1.2, §1.5, §1.6, §2.3, §2.4, §4.2)
+    # Cardiovascular and cerebrovascular (docs/clinical/reference.md §1.2, §1.5, §1.6, §2.3, §2.4,
+    # §4.2)
     "hypertension": "High blood pressure (hypertension), treated and under control",
     "hypertension_uncontrolled": "High blood pressure that is untreated or not under control",
     "coronary_artery_disease": "Coronary artery disease (angina or a past heart attack)",
@@ -64,19 +66,19 @@ CONDITIONS: dict[str, str] = {
     "arteriovenous_malformation": "An arteriovenous malformation (a tangle of blood vessels)",
     "intracerebral_haemorrhage": "Bleeding inside the brain (intracerebral haemorrhage) in "
     "the past",
-    # Mental health (reference.md §1.2, §2.4, §4.1)
+    # Mental health (docs/clinical/reference.md §1.2, §2.4, §4.1)
     "psychosis_current": "Psychosis now (hallucinations or delusions)",
     "psychosis_history": "Psychosis in the past",
     "schizophrenia": "Schizophrenia or schizoaffective disorder",
     "mania_current": "Mania or hypomania now",
     "bipolar_disorder": "Bipolar disorder",
-    # Liver (reference.md §1.2, §4.2)
+    # Liver (docs/clinical/reference.md §1.2, §4.2)
     "hepatic_impairment_moderate": "Moderate liver impairment",
     "hepatic_impairment_severe": "Severe liver impairment",
-    # Pressure in the head or eye (reference.md §1.2, §2.3, §4.2)
+    # Pressure in the head or eye (docs/clinical/reference.md §1.2, §2.3, §4.2)
     "raised_intracranial_pressure": "Raised pressure inside the skull",
     "raised_intraocular_pressure": "Raised pressure inside the eye (such as glaucoma)",
-    # Other label and guideline items (reference.md §1.2, §2.3, §2.4, §4.2)
+    # Other label and guideline items (docs/clinical/reference.md §1.2, §2.3, §2.4, §4.2)
     "hyperthyroidism_untreated": "An overactive thyroid that is not treated",
     "bladder_symptoms": "Bladder or urinary symptoms (pain, urgency, passing urine often)",
     "sleep_apnoea": "Sleep apnoea (breathing stops during sleep)",
@@ -103,15 +105,33 @@ MEDICATION_CLASSES: tuple[str, ...] = tuple(
     c.value for c in KetamineInteractionClass if c is not KetamineInteractionClass.NONE
 )
 
+
+def _entry_range(key: str) -> tuple[int, int]:
+    bounds = VITAL_SIGNS[key].entry_range
+    if bounds is None:
+        raise LookupError(f"{key} has no entry range in clinical.observations")
+    return bounds
+
+
 # Plausible ranges accepted at data entry; a value outside is a typing error far more often than
 # a real patient. Weight, height and age reuse clinical.anthropometrics (issue #2); the blood
-# pressure and heart-rate ranges are entry guards, not clinical thresholds.
+# pressure and heart-rate ranges (clinical.observations) are entry guards, not clinical
+# thresholds.
 AGE_YEARS_RANGE = (0, anthropometrics.MAX_AGE_YEARS)
-SYSTOLIC_BP_RANGE = (50, 300)
-DIASTOLIC_BP_RANGE = (20, 200)
-HEART_RATE_RANGE = (20, 250)
+SYSTOLIC_BP_RANGE = _entry_range("sbp")
+DIASTOLIC_BP_RANGE = _entry_range("dbp")
+HEART_RATE_RANGE = _entry_range("hr")
 WEIGHT_KG_RANGE = (float(anthropometrics.WEIGHT_KG_MIN), float(anthropometrics.WEIGHT_KG_MAX))
 HEIGHT_CM_RANGE = (float(anthropometrics.HEIGHT_CM_MIN), float(anthropometrics.HEIGHT_CM_MAX))
+
+# The intake's measurements → their kind in clinical.observations.VITAL_SIGNS.
+VITAL_SIGN_FIELDS: dict[str, str] = {
+    "systolic_bp": "sbp",
+    "diastolic_bp": "dbp",
+    "heart_rate": "hr",
+    "weight_kg": "weight",
+    "height_cm": "height",
+}
 
 FIELDS = (
     "route",
@@ -166,6 +186,11 @@ class Intake:
     failed_antidepressant_trials: int | None = None  # adequate trials in the current episode
     prior_treatments: Mapping[str, str] = field(default_factory=dict, hash=False)
     depressive_indication: bool = False  # the indication is a depressive disorder
+
+    def vital_signs(self) -> list[tuple[VitalSign, float]]:
+        """Return the measurements given, each with its code and unit (clinical.observations)."""
+        given = ((VITAL_SIGNS[key], getattr(self, name)) for name, key in VITAL_SIGN_FIELDS.items())
+        return [(sign, value) for sign, value in given if value is not None]
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (sets as sorted lists) that `parse_intake` reads back."""

@@ -10,15 +10,15 @@ YES to 2, ask questions 3, 4, 5, and 6. If NO to 2, go directly to question 6.")
 No, items 3–5 are skipped; when item 6 is No, item 7 is skipped. Skipped items must be left
 unanswered (None), so a complete answer set always has 7 places, e.g. 0,0,-,-,-,0,- .
 
-No total. `extra["risk"]` is the triage level by the highest "yes" (reference.md §3.1; the
-Columbia triage: docsbay.net "Clinical triage guidelines using the C-SSRS", NINDS CDE page):
+No total. `extra["risk"]` is the triage level by the highest "yes" (docs/clinical/reference.md §3.1;
+the Columbia triage: docsbay.net "Clinical triage guidelines using the C-SSRS", NINDS CDE page):
 - high: yes to 4 or 5, or behaviour (6) within the past 3 months (7 yes);
 - moderate: yes to 3, or behaviour more than 3 months ago (6 yes, 7 no);
 - low: yes to 1 or 2;
 - none: no to every question asked.
-`severity` is the risk; `critical` when the risk is moderate or high (reference.md §3.1: Q4/Q5/
-recent Q6 call for immediate evaluation and safety precautions; moderate risk is flagged as well
-so that a clinician reviews it).
+`severity` is the risk; `critical` when the risk is moderate or high (docs/clinical/reference.md
+§3.1: Q4/Q5/ recent Q6 call for immediate evaluation and safety precautions; moderate risk is
+flagged as well so that a clinician reviews it).
 
 Wording: the bold interview questions of the screener as published by the Columbia Lighthouse
 Project, checked against several independent transcriptions (open-source clinical forms quoting
@@ -41,8 +41,8 @@ BEHAVIOUR = 6
 BEHAVIOUR_RECENT = 7  # the follow-up "Was this within the past 3 months?"
 
 RISK_LEVELS = ("none", "low", "moderate", "high")
-# reference.md §3.1, "derived risk level commonly coded 93374-7 'Suicide risk level'"; the
-# screener panel's own LOINC code is unconfirmed.
+# docs/clinical/reference.md §3.1, "derived risk level commonly coded 93374-7 'Suicide risk level'";
+# the screener panel's own LOINC code is unconfirmed.
 RISK_LEVEL_LOINC = "93374-7"
 
 
@@ -60,7 +60,7 @@ def skipped(answers: tuple[int | None, ...]) -> frozenset[int]:
 
 
 def risk(answers: tuple[int | None, ...]) -> tuple[str, tuple[int, ...]]:
-    """Return the risk level and the "yes" items that set it (reference.md §3.1)."""
+    """Return the risk level and the "yes" items that set it (docs/clinical/reference.md §3.1)."""
 
     def yes(number: int) -> bool:
         return answer(answers, number) == 1
@@ -94,7 +94,7 @@ def _score(instrument: Instrument, answers: tuple[int | None, ...]) -> Score:
     items = critical_items(answers)
     return Score(
         instrument=instrument.id,
-        total=None,  # reference.md §3.1: no total score; triage by highest "yes"
+        total=None,  # docs/clinical/reference.md §3.1: no total score; triage by highest "yes"
         severity=level,
         critical=bool(items),
         critical_items=items,
@@ -141,14 +141,15 @@ CSSRS_SCREENER = Instrument(
     critical_rule=critical_items,
     bands=(),  # no total; the risk level is the severity
     total_range=None,
-    loinc_panel=None,  # reference.md §3.1 / §6: screener panel code unconfirmed
+    loinc_panel=None,  # docs/clinical/reference.md §3.1 / §6: screener panel code unconfirmed
     loinc_total=None,
-    licence="© The Research Foundation for Mental Hygiene, Inc. Free to use with attribution; "
-    "the Columbia Lighthouse Project asks users to request permission (reference.md §3.1).",
+    licence="© The Research Foundation for Mental Hygiene, Inc. Free to use with attribution; the "
+    "Columbia Lighthouse Project asks users to request permission (docs/clinical/reference.md "
+    "§3.1).",
     attribution="Columbia–Suicide Severity Rating Scale (C-SSRS), Screen Version. Posner K, "
     "et al., The Columbia Lighthouse Project, Columbia University; © The Research Foundation "
     "for Mental Hygiene, Inc.",
     source="C-SSRS Screen Version – Recent (The Columbia Lighthouse Project, cssrs.columbia.edu); "
     "NINDS Common Data Elements, C-SSRS Screener Version; Posner K et al. Am J Psychiatry 2011; "
-    "reference.md §3.1 (triage levels)",
+    "docs/clinical/reference.md §3.1 (triage levels)",
 )

@@ -11,9 +11,9 @@ Checked against:
   touringmanual.com and iconichealthservices.com, and the same sentence in several open-source
   GAD-7 forms). Its answer labels are the same as the PHQ-9's.
 - LOINC item order: the HL7 IG file above lists the item codes in form order (69725-0, 68509-9,
-  69733-4, 69734-2, 69735-9, 69689-8, 69736-7), as does reference.md §3.1. The difficulty item's
-  code inside the GAD-7 panel was not confirmed, so it carries none.
-- Scoring, bands and licence: reference.md §3.1 (CamCOPS gad7.py cut-offs ≥15/10/5).
+  69733-4, 69734-2, 69735-9, 69689-8, 69736-7), as does docs/clinical/reference.md §3.1. The
+  difficulty item's code inside the GAD-7 panel was not confirmed, so it carries none.
+- Scoring, bands and licence: docs/clinical/reference.md §3.1 (CamCOPS gad7.py cut-offs ≥15/10/5).
 Licence: public domain, "No permission required to reproduce, translate, display or distribute."
 """
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 from .base import Band, Instrument, Item, Score, sum_of_scored
 from .phq9 import DIFFICULTY, FREQUENCY
 
-# reference.md §3.1: the same answer anchors as the PHQ-9 (the lowest is "Not at all", not
-# "not at all sure", a misprint in the 2006 figure), and the same difficulty answers.
+# docs/clinical/reference.md §3.1: the same answer anchors as the PHQ-9 (the lowest is "Not at all",
+# not "not at all sure", a misprint in the 2006 figure), and the same difficulty answers.
 DIFFICULTY_ITEM = 8  # asked after the 7 scored items, not scored
 
 
@@ -33,7 +33,7 @@ def _score(instrument: Instrument, answers: tuple[int | None, ...]) -> Score:
         instrument=instrument.id,
         total=total,
         severity=instrument.band_for(total),
-        critical=False,  # reference.md §3.1: the GAD-7 has no critical item
+        critical=False,  # docs/clinical/reference.md §3.1: the GAD-7 has no critical item
         extra={"difficulty": answers[DIFFICULTY_ITEM - 1]},
     )
 
@@ -59,14 +59,15 @@ GAD7 = Instrument(
             "If you checked off any problems, how difficult have these made it for you to do "
             "your work, take care of things at home, or get along with other people?",
             DIFFICULTY,
-            None,  # LOINC code within the GAD-7 panel not confirmed (reference.md §3.1)
+            # LOINC code within the GAD-7 panel not confirmed (docs/clinical/reference.md §3.1)
+            None,
             scored=False,
             required=False,
         ),
     ),
     scorer=_score,
-    # reference.md §3.1: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–21 severe (CamCOPS gad7.py
-    # cut-offs ≥15/10/5; Spitzer et al. 2006).
+    # docs/clinical/reference.md §3.1: 0–4 minimal, 5–9 mild, 10–14 moderate, 15–21 severe (CamCOPS
+    # gad7.py cut-offs ≥15/10/5; Spitzer et al. 2006).
     bands=(
         Band(0, 4, "minimal"),
         Band(5, 9, "mild"),
@@ -74,12 +75,12 @@ GAD7 = Instrument(
         Band(15, 21, "severe"),
     ),
     total_range=(0, 21),  # 7 items × 0–3
-    loinc_panel="69737-5",  # reference.md §3.1
-    loinc_total="70274-6",  # reference.md §3.1
+    loinc_panel="69737-5",  # docs/clinical/reference.md §3.1
+    loinc_total="70274-6",  # docs/clinical/reference.md §3.1
     licence="Public domain: no permission required to reproduce, translate, display or distribute.",
     attribution="Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and "
     "colleagues, with an educational grant from Pfizer Inc.",
     source="GAD-7 form (Pfizer, phqscreeners.com); Spitzer RL, Kroenke K, Williams JBW, Löwe B. "
     "A brief measure for assessing generalized anxiety disorder: the GAD-7. "
-    "Arch Intern Med 2006;166:1092-7; reference.md §3.1",
+    "Arch Intern Med 2006;166:1092-7; docs/clinical/reference.md §3.1",
 )

@@ -1,8 +1,9 @@
 """MADRS, the Montgomery–Åsberg Depression Rating Scale: 10 clinician-rated items, 0–6.
 
-Copyrighted (reference.md §3.1: the Royal College of Psychiatrists refused CamCOPS permission
-in 2013), so no item text and no anchor text is shipped: `text=None`, `text_shipped=False`,
-answers labelled by their value 0–6. The clinician rates from a licensed copy of the scale.
+Copyrighted (docs/clinical/reference.md §3.1: the Royal College of Psychiatrists refused CamCOPS
+permission in 2013), so no item text and no anchor text is shipped: `text=None`,
+`text_shipped=False`, answers labelled by their value 0–6. The clinician rates from a licensed copy
+of the scale.
 
 Labels. Each item carries, in `Item.label`, the scale's standard one- to three-word heading
 (e.g. "Apparent sadness"). These name the symptom rated and are printed as item names
@@ -12,18 +13,20 @@ to feel; PMC4350518 Table 1 discusses the suicide item; the full list of ten, in
 the freudly.ai MADRS blank and in several open-source rating tools). They carry none of an
 item's definition or anchors. Decision: ship the headings as labels, nothing more.
 
-Scoring: total 0–60; bands 0–6 normal, 7–19 mild, 20–34 moderate, 35–60 severe (reference.md
-§3.1; CamCOPS tasks_discarded/madrs.py: >34 severe, ≥20 moderate, ≥7 mild). Critical: item 10
-(suicidal thoughts) at 4 or above (reference.md §3.1, PsychBridge).
+Scoring: total 0–60; bands 0–6 normal, 7–19 mild, 20–34 moderate, 35–60 severe
+(docs/clinical/reference.md §3.1; CamCOPS tasks_discarded/madrs.py: >34 severe, ≥20 moderate, ≥7
+mild). Critical: item 10 (suicidal thoughts) at 4 or above (docs/clinical/reference.md §3.1,
+PsychBridge).
 """
 
 from __future__ import annotations
 
 from .base import Band, Instrument, Item, Score, answer, numeric_options, sum_of_scored
 
-VALUES = numeric_options(0, 6)  # reference.md §3.1: 0–6 (anchors at even numbers, not shipped)
+# docs/clinical/reference.md §3.1: 0–6 (anchors at even numbers, not shipped)
+VALUES = numeric_options(0, 6)
 SUICIDE_ITEM = 10
-SUICIDE_FLAG_AT = 4  # reference.md §3.1: item 10 ≥ 4 → flag
+SUICIDE_FLAG_AT = 4  # docs/clinical/reference.md §3.1: item 10 ≥ 4 → flag
 
 _HEADINGS = (
     "Apparent sadness",
@@ -40,7 +43,7 @@ _HEADINGS = (
 
 
 def critical_items(answers: tuple[int | None, ...]) -> tuple[int, ...]:
-    """Return (10,) when item 10 is at 4 or above, else () (reference.md §3.1)."""
+    """Return (10,) when item 10 is at 4 or above, else () (docs/clinical/reference.md §3.1)."""
     return (SUICIDE_ITEM,) if answer(answers, SUICIDE_ITEM) >= SUICIDE_FLAG_AT else ()
 
 
@@ -66,7 +69,7 @@ MADRS = Instrument(
     ),
     scorer=_score,
     critical_rule=critical_items,
-    # reference.md §3.1: 0–6 normal, 7–19 mild, 20–34 moderate, ≥35 severe.
+    # docs/clinical/reference.md §3.1: 0–6 normal, 7–19 mild, 20–34 moderate, ≥35 severe.
     bands=(
         Band(0, 6, "normal"),
         Band(7, 19, "mild"),
@@ -74,14 +77,14 @@ MADRS = Instrument(
         Band(35, 60, "severe"),
     ),
     total_range=(0, 60),  # 10 items × 0–6
-    loinc_panel=None,  # reference.md §3.1 / §6: not found
+    loinc_panel=None,  # docs/clinical/reference.md §3.1 / §6: not found
     loinc_total=None,
     text_shipped=False,
     licence="Copyrighted; permission needed to reproduce the scale (the Royal College of "
-    "Psychiatrists refused CamCOPS permission in 2013, reference.md §3.1). Item and anchor "
-    "texts are not shipped.",
+    "Psychiatrists refused CamCOPS permission in 2013, docs/clinical/reference.md §3.1). Item and "
+    "anchor texts are not shipped.",
     attribution="Montgomery SA, Åsberg M. A new depression scale designed to be sensitive to "
     "change. Br J Psychiatry 1979.",
-    source="Montgomery & Åsberg, Br J Psychiatry 1979; reference.md §3.1 (CamCOPS "
+    source="Montgomery & Åsberg, Br J Psychiatry 1979; docs/clinical/reference.md §3.1 (CamCOPS "
     "tasks_discarded/madrs.py bands; PsychBridge item-10 flag)",
 )

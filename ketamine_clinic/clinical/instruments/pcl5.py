@@ -8,8 +8,8 @@ Checked against:
   copies at forms.childandfamilyagency.org (items 1–8), strongpointlaw.com (items 1–13) and
   epavt.org (items 7–20). Item 18 is "Feeling jumpy or easily startled?": one copy adds a comma
   after "jumpy"; the others, and the VA-derived open-source forms, do not.
-- Scoring: reference.md §3.1 (CamCOPS pcl5.py for the DSM-5 rule; comorbidityguidelines.org.au
-  for the cut-point range 31–33 and the absence of severity bands).
+- Scoring: docs/clinical/reference.md §3.1 (CamCOPS pcl5.py for the DSM-5 rule;
+  comorbidityguidelines.org.au for the cut-point range 31–33 and the absence of severity bands).
 Licence: a US Government work (VA National Center for PTSD), not copyrighted.
 
 Cluster sums (DSM-5 criteria B–E) and the provisional diagnosis are in `Score.extra`:
@@ -17,8 +17,8 @@ Cluster sums (DSM-5 criteria B–E) and the provisional diagnosis are in `Score.
 rule (an item rated 2 "Moderately" or higher counts as endorsed; at least 1 B, 1 C, 2 D and 2 E
 items); `above_cut_point` (total ≥ the cut-point) with the `cut_point` used.
 
-The cut-point. reference.md §3.1 gives 31–33 as the published range for a provisional PTSD
-screen. `DEFAULT_CUT_POINT` is 33, the top of that range: a higher cut-point flags fewer
+The cut-point. docs/clinical/reference.md §3.1 gives 31–33 as the published range for a provisional
+PTSD screen. `DEFAULT_CUT_POINT` is 33, the top of that range: a higher cut-point flags fewer
 people, so it is the conservative choice against false positives (at the cost of sensitivity).
 A clinic that wants 31 or 32 builds its own instrument with `with_cut_point(31)`; the cut-point
 is reported alongside the result so a stored score says which one it used.
@@ -31,21 +31,23 @@ from collections.abc import Callable
 
 from .base import Instrument, Item, Score, options, sum_of, sum_of_scored
 
-# reference.md §3.1: 0–4, Not at all … Extremely.
+# docs/clinical/reference.md §3.1: 0–4, Not at all … Extremely.
 SEVERITY = options("Not at all", "A little bit", "Moderately", "Quite a bit", "Extremely")
 
-# DSM-5 symptom clusters by item number (reference.md §3.1; CamCOPS pcl5.py).
+# DSM-5 symptom clusters by item number (docs/clinical/reference.md §3.1; CamCOPS pcl5.py).
 CLUSTERS: dict[str, tuple[int, ...]] = {
     "B": (1, 2, 3, 4, 5),  # intrusion
     "C": (6, 7),  # avoidance
     "D": (8, 9, 10, 11, 12, 13, 14),  # negative alterations in cognition and mood
     "E": (15, 16, 17, 18, 19, 20),  # alterations in arousal and reactivity
 }
-# The DSM-5 rule (reference.md §3.1): an item rated 2 ("Moderately") or higher is endorsed,
+# The DSM-5 rule (docs/clinical/reference.md §3.1): an item rated 2 ("Moderately") or higher is
+# endorsed,
 ENDORSED_AT = 2
 # and these many endorsed items are needed in each cluster.
 NEEDED: dict[str, int] = {"B": 1, "C": 1, "D": 2, "E": 2}
-# reference.md §3.1: cut-point 31–33; 33, the top of the range (see the module docstring).
+# docs/clinical/reference.md §3.1: cut-point 31–33; 33, the top of the range (see the module
+# docstring).
 DEFAULT_CUT_POINT = 33
 TOTAL_RANGE = (0, 80)  # 20 items × 0–4
 
@@ -71,7 +73,7 @@ def pcl5_scorer(
         return Score(
             instrument=instrument.id,
             total=total,
-            severity=None,  # reference.md §3.1: no empirical severity bands
+            severity=None,  # docs/clinical/reference.md §3.1: no empirical severity bands
             critical=False,  # no suicide item
             extra={
                 "clusters": {name: sum_of(answers, items) for name, items in CLUSTERS.items()},
@@ -166,17 +168,17 @@ PCL5 = Instrument(
         Item(20, "Trouble falling or staying asleep?", SEVERITY),
     ),
     scorer=pcl5_scorer(),
-    bands=(),  # reference.md §3.1: no empirical severity bands
+    bands=(),  # docs/clinical/reference.md §3.1: no empirical severity bands
     total_range=TOTAL_RANGE,
-    loinc_panel=None,  # reference.md §3.1 / §6: not found
+    loinc_panel=None,  # docs/clinical/reference.md §3.1 / §6: not found
     loinc_total=None,
     licence="US Government work (U.S. Department of Veterans Affairs, National Center for "
     "PTSD): in the public domain, not copyrighted.",
     attribution="Weathers, F. W., Litz, B. T., Keane, T. M., Palmieri, P. A., Marx, B. P., & "
     "Schnurr, P. P. (2013). The PTSD Checklist for DSM-5 (PCL-5). National Center for PTSD.",
     source="PCL-5 standard form (8/14/2013), National Center for PTSD (www.ptsd.va.gov); "
-    "reference.md §3.1 (CamCOPS pcl5.py for the DSM-5 rule; comorbidityguidelines.org.au for "
-    "the cut-point)",
+    "docs/clinical/reference.md §3.1 (CamCOPS pcl5.py for the DSM-5 rule; "
+    "comorbidityguidelines.org.au for the cut-point)",
 )
 
 

@@ -1,8 +1,9 @@
 """PHQ-9, the Patient Health Questionnaire (depression), 9 scored items and a difficulty item.
 
 Checked against: the PHQ-9 form as published by Pfizer (phqscreeners.com), and
-reference.md §3.1 (scoring, bands, critical item, LOINC; CamCOPS phq9.py for the band cut-offs).
-Licence: public domain, "No permission required to reproduce, translate, display or distribute."
+docs/clinical/reference.md §3.1 (scoring, bands, critical item, LOINC; CamCOPS phq9.py for the band
+cut-offs). Licence: public domain, "No permission required to reproduce, translate, display or
+distribute."
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ FREQUENCY = options("Not at all", "Several days", "More than half the days", "Ne
 DIFFICULTY = options(
     "Not difficult at all", "Somewhat difficult", "Very difficult", "Extremely difficult"
 )
-# Item 9: any answer above 0 must be escalated (reference.md §3.1, "critical item").
+# Item 9: any answer above 0 must be escalated (docs/clinical/reference.md §3.1, "critical item").
 SUICIDALITY_ITEM = 9
 DIFFICULTY_ITEM = 10  # asked after the 9 scored items, not scored
 
 
 def critical_items(answers: tuple[int | None, ...]) -> tuple[int, ...]:
-    """Return (9,) when item 9 is above 0, else () (reference.md §3.1)."""
+    """Return (9,) when item 9 is above 0, else () (docs/clinical/reference.md §3.1)."""
     return (SUICIDALITY_ITEM,) if answer(answers, SUICIDALITY_ITEM) > 0 else ()
 
 
@@ -89,8 +90,8 @@ PHQ9 = Instrument(
     ),
     scorer=_score,
     critical_rule=critical_items,
-    # reference.md §3.1: 0–4 none/minimal, 5–9 mild, 10–14 moderate, 15–19 moderately severe,
-    # 20–27 severe (CamCOPS phq9.py cut-offs ≥20/15/10/5).
+    # docs/clinical/reference.md §3.1: 0–4 none/minimal, 5–9 mild, 10–14 moderate, 15–19 moderately
+    # severe, 20–27 severe (CamCOPS phq9.py cut-offs ≥20/15/10/5).
     bands=(
         Band(0, 4, "minimal"),
         Band(5, 9, "mild"),
@@ -105,5 +106,5 @@ PHQ9 = Instrument(
     attribution="Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and "
     "colleagues, with an educational grant from Pfizer Inc.",
     source="PHQ-9 form (Pfizer, phqscreeners.com); Kroenke K, Spitzer RL, Williams JB. "
-    "J Gen Intern Med 2001;16:606-13; reference.md §3.1",
+    "J Gen Intern Med 2001;16:606-13; docs/clinical/reference.md §3.1",
 )

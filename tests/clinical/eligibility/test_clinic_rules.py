@@ -20,7 +20,8 @@ from ketamine_clinic.clinical.eligibility import (
 from .helpers import fired, screen
 
 # A clinic's own rule. The 110 beats a minute is this clinic's choice: the reference does not
-# confirm a heart-rate limit (reference.md §1.6, §6), so no built-in rule reads heart rate.
+# confirm a heart-rate limit (docs/clinical/reference.md §1.6, §6), so no built-in rule reads heart
+# rate.
 HEART_RATE_RULE: dict[str, Any] = {
     "id": "clinic_heart_rate_above_110",
     "statement": "Our clinic asks a prescriber to review a resting heart rate above 110.",
@@ -242,13 +243,13 @@ def test_a_ruleset_needs_a_version() -> None:
 
 def test_default_thresholds_are_the_cited_values() -> None:
     assert Thresholds().as_dict() == {
-        "bp_contraindicated_systolic": 180,  # Swiss label, reference.md §1.6
+        "bp_contraindicated_systolic": 180,  # Swiss label, docs/clinical/reference.md §1.6
         "bp_contraindicated_diastolic": 100,
-        "bp_review_systolic": 140,  # Spravato PI, reference.md §1.6
+        "bp_review_systolic": 140,  # Spravato PI, docs/clinical/reference.md §1.6
         "bp_review_diastolic": 90,
-        "trd_min_failed_trials": 2,  # reference.md §1.2
+        "trd_min_failed_trials": 2,  # docs/clinical/reference.md §1.2
         "adult_age_years": 18,  # convention, configurable
-        "older_adult_age_years": 65,  # Spravato PI table split, reference.md §2.3
+        "older_adult_age_years": 65,  # Spravato PI table split, docs/clinical/reference.md §2.3
     }
 
 

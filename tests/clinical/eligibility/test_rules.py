@@ -172,7 +172,7 @@ def test_lamotrigine_alone_fires_nothing() -> None:
 def test_every_rule_is_well_formed(rule: Any) -> None:
     assert re.fullmatch(r"[a-z0-9_]+", rule.id)
     assert rule.statement.strip() and rule.statement.endswith(".")
-    assert rule.source.strip().startswith("reference.md §")
+    assert rule.source.strip().startswith("docs/clinical/reference.md §")
     assert rule.rationale.strip()
     assert rule.level in LEVELS
     assert rule.kind in KINDS

@@ -56,7 +56,7 @@ def test_item_9_is_critical_in_an_incomplete_response(
 
 
 def test_loinc_codes_in_form_order() -> None:
-    # reference.md §3.1: items 1–8, item 9, the difficulty item; panel and total.
+    # docs/clinical/reference.md §3.1: items 1–8, item 9, the difficulty item; panel and total.
     assert [i.loinc for i in PHQ9.items] == [
         "44250-9",
         "44255-8",
