@@ -164,8 +164,12 @@ def test_audit_page_and_csv_export(world, login):
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(world, client, login):
-    # A failed sign-in keeps the username as typed: a cell of its own in the export.
+    # A failed sign-in keeps the username as typed: a cell of its own in the export. (Each names
+    # an account of the organisation: a made-up one is for the operator only.)
+    from tests.conftest import make_staff
+
     for typed in ("=HYPERLINK(1)", "+1+1", "-1+1", "@SUM(1)"):
+        make_staff(world.org, typed, None, None)
         client.post("/accounts/login/", {"login": typed, "password": "wrong"})
     client = login(world.auditor)
     body = b"".join(client.get("/audit/export.csv").streaming_content).decode()

@@ -8,7 +8,8 @@ so that a new page cannot do one without the other.
 - Another clinic's record answers 404 exactly like a record that does not exist; reaching for
   one that exists elsewhere is recorded as a refusal for that record's clinic.
 - A list that shows many patients records one event per clinic naming all of them
-  (`detail["patients"]`), not one row each.
+  (`detail["patients"]`, and one `AuditEventPatient` row each, which the trail's patient
+  filter finds), not one event each.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def record_list_read(
             clinic=clinic,
             patient=None,
             detail={**(detail or {}), "patients": ids},
+            patients=ids,
         )
 
 

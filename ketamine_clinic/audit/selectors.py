@@ -13,7 +13,7 @@ from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.patients.models import Patient
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditEventPatient
 
 _MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
@@ -69,22 +69,29 @@ def _start_of(day: date) -> datetime:
 def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEvent]:
     """Return the events `actor` may audit that match `filters`, newest first.
 
-    An auditor sees the events of their clinics, and the events of their organisation's staff
-    that belong to no clinic and no patient (sign-ins, API tokens), and failed sign-ins that
-    name no known account. Every event about a patient carries the patient's clinic.
+    An auditor sees the events of their clinics, and the events of their organisation that
+    belong to no clinic (its staff's sign-ins and API tokens, failed sign-ins naming one of its
+    accounts). An event of no organisation (a failed sign-in with a made-up username, a visit
+    with an unknown self-report token) is shown to no clinic's auditor: it says nothing about
+    their patients, and it would show them what was typed at every other organisation; the
+    operator reads those with `ketamine-clinic audit list --no-organisation`. Every event
+    about a patient carries the patient's clinic. The patient filter also finds the list reads
+    that named the patient among others.
     """
     clinics = clinics_where(actor, Perm.AUDIT_VIEW)
-    if not clinics.exists():
+    if not clinics.exists() or actor.organization_id is None:
         return AuditEvent.objects.none()
     events = AuditEvent.objects.filter(
         Q(clinic__in=clinics)
-        | Q(clinic=None, patient=None, actor__organization=actor.organization_id)
-        | Q(clinic=None, patient=None, actor=None)
+        | Q(clinic=None, organization=actor.organization_id)
+        # Events written before events carried their organisation: their actor's.
+        | Q(clinic=None, patient=None, organization=None, actor__organization=actor.organization_id)
     ).select_related("patient", "clinic")
     if filters.patient_id is not None:
         if not 0 < filters.patient_id <= _MAX_ID:
             return AuditEvent.objects.none()  # no such patient (and too big for SQLite)
-        events = events.filter(patient_id=filters.patient_id)
+        named = AuditEventPatient.objects.filter(patient_id=filters.patient_id)
+        events = events.filter(Q(patient_id=filters.patient_id) | Q(pk__in=named.values("event")))
     if filters.username:
         events = events.filter(actor_username__iexact=filters.username)
     if filters.action:
