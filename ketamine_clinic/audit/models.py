@@ -101,6 +101,9 @@ class AuditEventPatient(models.Model):
             models.UniqueConstraint(fields=["patient", "event"], name="audit_event_patient_once")
         ]
 
+    def __str__(self) -> str:
+        return f"event {self.event_id} names patient {self.patient_id}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditTrailIsAppendOnly("audit events cannot be updated")

@@ -78,7 +78,8 @@ class Command(BaseCommand):
                     )
                 )
             else:
+                detail = json.dumps(e.detail, sort_keys=True) if e.detail else ""
                 self.stdout.write(
                     f"{e.occurred_at:%Y-%m-%d %H:%M:%S}  {e.action:<26} {e.ip or '-':<15} "
-                    f"{e.actor_username!r} {json.dumps(e.detail, sort_keys=True) if e.detail else ''}"
+                    f"{e.actor_username!r} {detail}"
                 )
