@@ -149,13 +149,15 @@ def patient_list(
     request: HttpRequest, q: str = "", limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
     """Patients of your clinics; `q` searches name, MRN or date of birth (YYYY-MM-DD)."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
     limit, offset = _page(limit, offset)
-    patients = selectors.patient_search(request.auth, q).order_by("id")  # type: ignore[attr-defined]
     return {
-        "count": patients.count(),
+        "count": selectors.patient_matches(staff, q).count(),
         "limit": limit,
         "offset": offset,
-        "items": list(patients[offset : offset + limit]),
+        "items": selectors.patient_search(
+            staff, q, window=slice(offset, offset + limit), order_by=("id",)
+        ),
     }
 
 

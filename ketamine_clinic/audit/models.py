@@ -8,12 +8,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
+
 
 class AuditTrailIsAppendOnly(Exception):
     """Raised when code tries to change or remove an audit event."""
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+class AuditEventQuerySet(ClinicScopedQuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("audit events cannot be updated")
 

@@ -22,20 +22,22 @@ from django.db import models
 from django.http import Http404
 
 from ketamine_clinic.accounts.access import clinics_where
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
 
 from .actions import Action
 from .services import record
 
 if TYPE_CHECKING:
-    from ketamine_clinic.accounts.models import StaffMember
+    from ketamine_clinic.accounts.models import Clinic, StaffMember
     from ketamine_clinic.accounts.permissions import Perm
 
 _M = TypeVar("_M", bound=models.Model)
 
 
-def _patient_of(obj: models.Model) -> Any:
-    """Return the patient a record belongs to (the record itself for a Patient), or None."""
-    if obj._meta.label == "patients.Patient":
+def _patient_of(obj: Any) -> Any:
+    """Return the patient a record (or a row of a page) belongs to (a Patient: itself), or None."""
+    meta = getattr(obj, "_meta", None)
+    if meta is not None and meta.label == "patients.Patient":
         return obj
     return getattr(obj, "patient", None)
 
@@ -46,6 +48,8 @@ def scoped(actor: StaffMember, perm: Perm, queryset: models.QuerySet[_M]) -> mod
     For writes and for checks that show nothing; a read shown to a person uses `read_one` or
     `read_many`.
     """
+    if isinstance(queryset, ClinicScopedQuerySet):
+        return queryset.for_actor(actor, perm)
     return queryset.filter(clinic__in=clinics_where(actor, perm))
 
 
@@ -103,16 +107,20 @@ def read_one(
 
 def record_list_read(
     actor: StaffMember,
-    rows: Iterable[models.Model],
+    rows: Iterable[Any],
     *,
     action: Action,
     detail: Mapping[str, Any] | None = None,
+    clinics: Iterable[Clinic] = (),
 ) -> None:
     """Record one read event per clinic naming every patient among `rows` (already scoped).
 
-    Nothing is recorded when the rows name no patient.
+    A row is a record with a `patient` (or a Patient, or any object with a `patient`, such as
+    a worklist line). Nothing is recorded for a clinic whose rows name no patient, unless it
+    is among `clinics` (the clinics the page read: a search that found nobody is still a
+    search of them).
     """
-    by_clinic: dict[Any, set[int]] = {}
+    by_clinic: dict[Any, set[int]] = {clinic: set() for clinic in clinics}
     for row in rows:
         patient = _patient_of(row)
         if patient is None:

@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
+
 
 class LedgerIsAppendOnly(Exception):
     """Raised when code tries to change or remove a ledger entry."""
@@ -110,6 +112,8 @@ class Container(models.Model):
     label = models.CharField(max_length=30, help_text="the id written on the container")
     balance_mg = models.DecimalField(max_digits=10, decimal_places=3)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["label"]
         constraints = [
@@ -121,7 +125,7 @@ class Container(models.Model):
         return self.label
 
 
-class EntryQuerySet(models.QuerySet["LedgerEntry"]):
+class EntryQuerySet(ClinicScopedQuerySet["LedgerEntry"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise LedgerIsAppendOnly("ledger entries cannot be updated")
 
@@ -232,6 +236,8 @@ class InventoryCount(models.Model):
     )
     notes = models.CharField(max_length=500, blank=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-counted_at"]
 
@@ -266,6 +272,8 @@ class Discrepancy(models.Model):
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at"]
 
@@ -292,6 +300,8 @@ class LossReport(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-discovered_on"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
 
 # Instrument ids are validated against the core's registry by the services (not as model
@@ -38,6 +39,8 @@ class SelfReportLink(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     emailed_to = models.EmailField(blank=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -90,6 +93,8 @@ class Assessment(models.Model):
         related_name="assessments",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-administered_at", "-id"]
@@ -157,6 +162,8 @@ class SafetyAlert(models.Model):
     )
     action = models.CharField(max_length=30, choices=Action.choices, blank=True)
     note = models.TextField(max_length=4000, blank=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at"]
@@ -227,6 +234,8 @@ class MeasureDue(models.Model):
         Assessment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on"]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
 from ketamine_clinic.clinical import anthropometrics
 from ketamine_clinic.clinical.medications import LABELS as MED_CLASS_LABELS
 
@@ -53,6 +54,8 @@ class Patient(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["legal_family_name", "legal_given_name"]
@@ -113,6 +116,8 @@ class WeightMeasurement(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-measured_at", "-id"]
 
@@ -139,6 +144,8 @@ class Indication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_primary", "icd10_code"]
@@ -171,6 +178,8 @@ class MedicationStatement(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["stopped_on", "name"]
 
@@ -188,6 +197,8 @@ class CareTeamMember(models.Model):
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     responsibility = models.CharField(max_length=60, help_text="e.g. treating prescriber")
     added_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["added_at"]

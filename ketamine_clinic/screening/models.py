@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
+
 
 class Route(models.TextChoices):
     IV = "iv", "IV racemic ketamine"
@@ -58,6 +60,8 @@ class Screening(models.Model):
     screened_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     notes = models.TextField(max_length=4000, blank=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-screened_at"]
@@ -161,6 +165,8 @@ class Consent(models.Model):
     )
     withdrawal_reason = models.TextField(max_length=2000, blank=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-signed_at"]
 
@@ -197,6 +203,8 @@ class ConsentLink(models.Model):
         Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="link"
     )
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"consent link {self.pk} for patient {self.patient_id}"
 
@@ -224,6 +232,8 @@ class IntakeLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
