@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -13,7 +15,10 @@ from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.patients.models import Patient
 
+from .actions import Action
 from .models import AuditEvent, AuditEventPatient
+from .reads import record_list_read
+from .services import record
 
 _MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
@@ -86,7 +91,7 @@ def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEven
         | Q(clinic=None, organization=actor.organization_id)
         # Events written before events carried their organisation: their actor's.
         | Q(clinic=None, patient=None, organization=None, actor__organization=actor.organization_id)
-    ).select_related("patient", "clinic")
+    ).select_related("patient__clinic", "clinic")
     if filters.patient_id is not None:
         if not 0 < filters.patient_id <= _MAX_ID:
             return AuditEvent.objects.none()  # no such patient (and too big for SQLite)
@@ -101,3 +106,23 @@ def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEven
     if filters.until:
         events = events.filter(occurred_at__lt=_start_of(filters.until + timedelta(days=1)))
     return events.order_by("-occurred_at", "-id")
+
+
+def record_trail_read(
+    actor: StaffMember,
+    patient_ids: Iterable[int] | QuerySet[Any],
+    *,
+    action: Action,
+    detail: dict[str, Any],
+) -> None:
+    """Record that `actor` read events of the trail naming these patients.
+
+    The trail's details hold answers and names, so reading it is a read of each patient it
+    shows: one event per clinic names them (the patient filter finds it). A read that shows
+    no patient is recorded once, for the reader's organisation.
+    """
+    patients = Patient.objects.filter(pk__in=patient_ids).select_related("clinic")
+    if patients.exists():
+        record_list_read(actor, patients, action=action, detail=detail)
+    else:
+        record(actor=actor, action=action, detail=detail)
