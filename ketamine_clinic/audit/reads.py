@@ -105,6 +105,15 @@ def read_one(
     return obj
 
 
+def _patients_by_clinic(rows: Iterable[Any], clinics: Iterable[Clinic]) -> dict[Any, list[int]]:
+    by_clinic: dict[Any, set[int]] = {clinic: set() for clinic in clinics}
+    for row in rows:
+        patient = _patient_of(row)
+        if patient is not None:
+            by_clinic.setdefault(patient.clinic, set()).add(patient.pk)
+    return {clinic: sorted(ids) for clinic, ids in by_clinic.items()}
+
+
 def record_list_read(
     actor: StaffMember,
     rows: Iterable[Any],
@@ -120,19 +129,38 @@ def record_list_read(
     is among `clinics` (the clinics the page read: a search that found nobody is still a
     search of them).
     """
-    by_clinic: dict[Any, set[int]] = {clinic: set() for clinic in clinics}
-    for row in rows:
-        patient = _patient_of(row)
-        if patient is None:
-            continue
-        by_clinic.setdefault(patient.clinic, set()).add(patient.pk)
-    for clinic, patient_ids in by_clinic.items():
-        ids = sorted(patient_ids)
+    for clinic, ids in _patients_by_clinic(rows, clinics).items():
         record(
             actor=actor,
             action=action,
             clinic=clinic,
             patient=None,
+            detail={**(detail or {}), "patients": ids},
+            patients=ids,
+        )
+
+
+def record_read(
+    actor: StaffMember,
+    rows: Iterable[Any],
+    *,
+    action: Action,
+    detail: Mapping[str, Any] | None = None,
+    clinic: Clinic | None = None,
+    obj: models.Model | None = None,
+) -> None:
+    """Record the read of a page that may show patients among other things (a ledger page, a
+    report, the audit trail): one event per clinic naming the patients among `rows`, or,
+    when it shows none, one event (at `clinic`, about `obj`)."""
+    by_clinic = _patients_by_clinic(rows, ())
+    if not by_clinic:
+        record(actor=actor, action=action, clinic=clinic, obj=obj, detail=detail)
+    for at, ids in by_clinic.items():
+        record(
+            actor=actor,
+            action=action,
+            clinic=at,
+            obj=obj,
             detail={**(detail or {}), "patients": ids},
             patients=ids,
         )

@@ -17,8 +17,7 @@ from ketamine_clinic.patients.models import Patient
 
 from .actions import Action
 from .models import AuditEvent, AuditEventPatient
-from .reads import record_list_read
-from .services import record
+from .reads import record_read
 
 _MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
@@ -122,7 +121,4 @@ def record_trail_read(
     no patient is recorded once, for the reader's organisation.
     """
     patients = Patient.objects.filter(pk__in=patient_ids).select_related("clinic")
-    if patients.exists():
-        record_list_read(actor, patients, action=action, detail=detail)
-    else:
-        record(actor=actor, action=action, detail=detail)
+    record_read(actor, patients, action=action, detail=detail)
