@@ -55,9 +55,8 @@ def patient_reference(actor: StaffMember, reference: str) -> int | None:
     if not reference:
         return None
     patient_id = (
-        Patient.objects.filter(
-            clinic__in=clinics_where(actor, Perm.AUDIT_VIEW), mrn__iexact=reference
-        )
+        Patient.objects.for_actor(actor, Perm.AUDIT_VIEW)
+        .filter(mrn__iexact=reference)
         .values_list("pk", flat=True)
         .first()
     )

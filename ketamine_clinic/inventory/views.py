@@ -33,7 +33,7 @@ from .forms import (
     TransferForm,
     WasteForm,
 )
-from .models import Discrepancy, LossReport, Product
+from .models import Container, Discrepancy, LossReport, Product
 
 
 @login_required
@@ -115,8 +115,10 @@ def receive(request: StaffRequest) -> HttpResponse:
 @login_required
 def dispense(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_RECORD)
-    containers = selectors.containers_for(request.user).filter(
-        clinic__in=clinics_where(request.user, Perm.INVENTORY_RECORD), balance_mg__gt=0
+    containers = (
+        Container.objects.for_actor(request.user, Perm.INVENTORY_RECORD)
+        .filter(balance_mg__gt=0)
+        .select_related("lot__product", "lot__supplier", "clinic")
     )
     form = DispenseForm(
         request.POST or None, containers=containers, initial={"container": request.GET.get("c")}

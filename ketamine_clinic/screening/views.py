@@ -176,13 +176,19 @@ def screening_detail(request: StaffRequest, screening_id: int) -> HttpResponse:
     )
 
 
+def _template_for(patient: Any, template_id: int) -> ConsentTemplate:
+    """A consent text the patient's clinic uses (its own or the product's); 404 otherwise."""
+    template = get_object_or_404(ConsentTemplate, pk=template_id)
+    if template.clinic_id not in (None, patient.clinic_id):
+        raise Http404("No such consent text.")
+    return template
+
+
 @login_required
 def consent_sign(request: StaffRequest, patient_id: int, template_id: int) -> HttpResponse:
     patient = patient_selectors.patient_for(request.user, patient_id)
     require(request.user, Perm.CONSENT_COLLECT, patient.clinic, patient)
-    template = get_object_or_404(ConsentTemplate, pk=template_id)
-    if template.clinic_id not in (None, patient.clinic_id):
-        raise Http404("No such consent text.")
+    template = _template_for(patient, template_id)
     form = SignForm(request.POST or None)
     if request.method == "GET":
         record(actor=request.user, action=Action.CHART_VIEW, patient=patient, obj=patient)
@@ -398,7 +404,7 @@ def consent_template_new(request: StaffRequest) -> HttpResponse:
 @require_POST
 def consent_link_new(request: StaffRequest, patient_id: int, template_id: int) -> HttpResponse:
     patient = patient_selectors.patient_for(request.user, patient_id)
-    template = get_object_or_404(ConsentTemplate, pk=template_id)
+    template = _template_for(patient, template_id)
     try:
         issued = services.consent_link_create(
             actor=request.user, patient=patient, template=template
