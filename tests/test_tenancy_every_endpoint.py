@@ -224,12 +224,12 @@ def _leaks(text: str) -> list[str]:
     return [secret for secret in SECRETS if secret in text]
 
 
-def _signed_in(world: Any, role: str) -> tuple[Any, Client]:
+def _signed_in(world: Any, role: str) -> Client:
     staff = getattr(world, role)
     enrol_totp(staff)
     client = Client()
     client.force_login(staff)
-    return staff, client
+    return client
 
 
 def _clinic1_actors_saw_nothing_of_clinic2(world: Any, since_id: int) -> None:
@@ -243,7 +243,7 @@ def _clinic1_actors_saw_nothing_of_clinic2(world: Any, since_id: int) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_page_shows_or_admits_another_clinics_record(world, foreign, role):
-    staff, client = _signed_in(world, role)
+    client = _signed_in(world, role)
     start = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     problems: list[str] = []
     for route in site_routes():
