@@ -92,7 +92,9 @@ def patient_search(
     return shown
 
 
-def patient_search_page(actor: StaffMember, query: str, page_number: Any, per_page: int) -> Page:
+def patient_search_page(
+    actor: StaffMember, query: str, page_number: Any, per_page: int
+) -> Page[Patient]:
     """Return one page of a search (Django's Paginator), audited as `patient_search` is."""
     page = Paginator(patient_matches(actor, query), per_page).get_page(page_number)
     page.object_list = list(page.object_list)
