@@ -192,18 +192,27 @@ def test_audit_page_and_csv_export(world, login):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [r["action"] for r in rows] == ["weight.record", "patient.create"]
-    assert rows[1]["patient_mrn"] == "TH000001"
-    assert rows[1]["actor_username"] == "frontdesk"
-    assert rows[1]["role"] == "front_desk"
+    # The page read before is part of the patient's access history; the export is not in itself.
+    assert [r["action"] for r in rows] == ["audit.search", "weight.record", "patient.create"]
+    assert rows[2]["patient_mrn"] == "TH000001"
+    assert rows[2]["actor_username"] == "frontdesk"
+    assert rows[2]["role"] == "front_desk"
     export = AuditEvent.objects.get(action="audit.export")
-    assert export.actor == world.auditor
-    assert export.detail == {"filters": {"patient": str(world.patient1.pk)}, "rows": 2}
+    assert (export.actor, export.clinic) == (world.auditor, world.clinic1)
+    assert export.detail == {
+        "filters": {"patient": str(world.patient1.pk)},
+        "rows": 3,
+        "patients": [world.patient1.pk],
+    }
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(world, client, login):
-    # A failed sign-in keeps the username as typed: a cell of its own in the export.
+    # A failed sign-in keeps the username as typed: a cell of its own in the export. (Each names
+    # an account of the organisation: a made-up one is for the operator only.)
+    from tests.conftest import make_staff
+
     for typed in ("=HYPERLINK(1)", "+1+1", "-1+1", "@SUM(1)"):
+        make_staff(world.org, typed, None, None)
         client.post("/accounts/login/", {"login": typed, "password": "wrong"})
     client = login(world.auditor)
     body = b"".join(client.get("/audit/export.csv").streaming_content).decode()

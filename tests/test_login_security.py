@@ -29,9 +29,13 @@ def test_staff_without_totp_are_sent_to_enrolment_first(world, client):
 
 
 def test_after_enrolment_the_pages_open(world, client):
-    enrol_totp(world.nurse)
     client.force_login(world.nurse)
-    assert client.get("/patients/").status_code == 200
+    assert client.get("/patients/")["Location"] == "/accounts/2fa/totp/activate/"  # not yet
+    enrol_totp(world.nurse)
+    response = client.get("/patients/")
+    assert response.status_code == 200
+    assert response.templates[0].name == "patients/patient_list.html"
+    assert "TH000001" in response.content.decode()  # her clinic's patient, listed
 
 
 def test_password_alone_does_not_sign_in_an_enrolled_user(world, client):
@@ -182,8 +186,21 @@ def test_forms_require_csrf(world):
 
 
 def test_no_self_signup(client, db):
-    response = client.get("/accounts/signup/")
-    assert "Sign Up Closed" in response.content.decode() or response.status_code in (403, 404)
+    page = client.get("/accounts/signup/")
+    assert page.status_code == 200
+    assert "Sign Up Closed" in page.content.decode()
+    assert 'name="password1"' not in page.content.decode()  # no form to fill in
+    attempt = client.post(
+        "/accounts/signup/",
+        {
+            "username": "walkin",
+            "email": "w@example.org",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert "Sign Up Closed" in attempt.content.decode()
+    assert not StaffMember.objects.filter(username="walkin").exists()
 
 
 def test_health_answers_200_when_the_database_answers(client, db):

@@ -8,7 +8,7 @@ queryset is the one place that says how. Reads that show the rows to a person go
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 
@@ -26,8 +26,19 @@ class ClinicScopedQuerySet(models.QuerySet[_M]):
 
     clinic_field = "clinic"
 
-    def for_actor(self, actor: StaffMember, perm: Perm) -> ClinicScopedQuerySet[_M]:
-        """Return the rows at the clinics where `actor` holds a role carrying `perm`."""
+    def for_actor(self, actor: StaffMember, perm: Perm) -> Self:
+        """Return the rows at the clinics where `actor` holds a role carrying `perm`.
+
+        Which permission: the records of a patient (chart, weights, screenings, consents,
+        questionnaire responses, alerts, links) are found by `Perm.CHART_VIEW`, the right to
+        open that clinic's charts: another clinic's record, or one at a clinic where the
+        reader opens no charts, answers 404. What a record shows beyond that is checked at
+        the patient's clinic with the content's own permission (`require`, 403 and an
+        `access.denied` row): screening findings by SCREENING_VIEW, answers and alerts by
+        MEASURES_VIEW. So front desk, who collects consent and must see whether a patient is
+        cleared, finds consents and readiness but is refused the clinical findings. The
+        ledger's records are found by `Perm.INVENTORY_VIEW`.
+        """
         lookup: dict[str, Any] = {f"{self.clinic_field}__in": clinics_where(actor, perm)}
         return self.filter(**lookup)
 

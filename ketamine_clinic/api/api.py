@@ -16,8 +16,7 @@ from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import MATRIX, Perm, Role
 from ketamine_clinic.accounts.services import staff_for_api_token
 from ketamine_clinic.audit.actions import Action
-from ketamine_clinic.audit.selectors import AuditFilter, audit_events
-from ketamine_clinic.audit.services import record
+from ketamine_clinic.audit.selectors import AuditFilter, audit_events, record_trail_read
 from ketamine_clinic.inventory.api import router as inventory_router
 from ketamine_clinic.measures.api import router as measures_router
 from ketamine_clinic.patients import selectors, services
@@ -149,13 +148,15 @@ def patient_list(
     request: HttpRequest, q: str = "", limit: int = 50, offset: int = 0
 ) -> dict[str, Any]:
     """Patients of your clinics; `q` searches name, MRN or date of birth (YYYY-MM-DD)."""
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
     limit, offset = _page(limit, offset)
-    patients = selectors.patient_search(request.auth, q).order_by("id")  # type: ignore[attr-defined]
     return {
-        "count": patients.count(),
+        "count": selectors.patient_matches(staff, q).count(),
         "limit": limit,
         "offset": offset,
-        "items": list(patients[offset : offset + limit]),
+        "items": selectors.patient_search(
+            staff, q, window=slice(offset, offset + limit), order_by=("id",)
+        ),
     }
 
 
@@ -258,11 +259,12 @@ def audit_event_list(
         patient_id=patient, username=user, action=action, since=since, until=until
     )
     events = audit_events(staff, filters)
-    if filters.patient_id is not None:
-        record(actor=staff, action=Action.AUDIT_SEARCH, detail=filters.as_dict())
-    return {
-        "count": events.count(),
-        "limit": limit,
-        "offset": offset,
-        "items": list(events[offset : offset + limit]),
-    }
+    count = events.count()
+    items = list(events[offset : offset + limit])
+    record_trail_read(
+        staff,
+        [e.patient_id for e in items if e.patient_id],
+        action=Action.AUDIT_SEARCH,
+        detail=filters.as_dict(),
+    )
+    return {"count": count, "limit": limit, "offset": offset, "items": items}

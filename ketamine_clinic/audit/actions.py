@@ -13,6 +13,7 @@ class Action(StrEnum):
     MFA_RESET = "auth.mfa_reset"
     PERMISSION_DENIED = "access.denied"
     PATIENT_SEARCH = "patient.search"
+    PATIENT_LIST = "patient.list"  # a page listing patients the reader did not search for
     CHART_VIEW = "chart.view"
     PATIENT_CREATE = "patient.create"
     PATIENT_UPDATE = "patient.update"

@@ -8,12 +8,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
+
 
 class AuditTrailIsAppendOnly(Exception):
     """Raised when code tries to change or remove an audit event."""
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+class AuditEventQuerySet(ClinicScopedQuerySet["AuditEvent"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("audit events cannot be updated")
 
@@ -36,6 +38,12 @@ class AuditEvent(models.Model):
     role = models.CharField(max_length=60, blank=True)
     clinic = models.ForeignKey(
         "accounts.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Whose trail the event belongs to: the clinic's organisation, or, for an event of no
+    # clinic, the actor's (or the account a failed sign-in named). An event of no organisation
+    # (a made-up username, an unknown self-report token) is for the operator only.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -60,6 +68,43 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("audit events cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditTrailIsAppendOnly("audit events cannot be deleted")
+
+
+class AuditEventPatientQuerySet(models.QuerySet["AuditEventPatient"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditTrailIsAppendOnly("audit events cannot be updated")
+
+    def delete(self) -> NoReturn:
+        raise AuditTrailIsAppendOnly("audit events cannot be deleted")
+
+
+class AuditEventPatient(models.Model):
+    """A patient named by an event that shows many (a list read), one row each.
+
+    The event's own `patient` is empty when it names several; these rows let the trail's
+    patient filter find it on SQLite and PostgreSQL alike (JSON containment is not portable).
+    """
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="named_patients")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+
+    objects = AuditEventPatientQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "event"], name="audit_event_patient_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} names patient {self.patient_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -8,7 +8,8 @@ so that a new page cannot do one without the other.
 - Another clinic's record answers 404 exactly like a record that does not exist; reaching for
   one that exists elsewhere is recorded as a refusal for that record's clinic.
 - A list that shows many patients records one event per clinic naming all of them
-  (`detail["patients"]`), not one row each.
+  (`detail["patients"]`, and one `AuditEventPatient` row each, which the trail's patient
+  filter finds), not one event each.
 """
 
 from __future__ import annotations
@@ -21,20 +22,22 @@ from django.db import models
 from django.http import Http404
 
 from ketamine_clinic.accounts.access import clinics_where
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
 
 from .actions import Action
 from .services import record
 
 if TYPE_CHECKING:
-    from ketamine_clinic.accounts.models import StaffMember
+    from ketamine_clinic.accounts.models import Clinic, StaffMember
     from ketamine_clinic.accounts.permissions import Perm
 
 _M = TypeVar("_M", bound=models.Model)
 
 
-def _patient_of(obj: models.Model) -> Any:
-    """Return the patient a record belongs to (the record itself for a Patient), or None."""
-    if obj._meta.label == "patients.Patient":
+def _patient_of(obj: Any) -> Any:
+    """Return the patient a record (or a row of a page) belongs to (a Patient: itself), or None."""
+    meta = getattr(obj, "_meta", None)
+    if meta is not None and meta.label == "patients.Patient":
         return obj
     return getattr(obj, "patient", None)
 
@@ -45,6 +48,8 @@ def scoped(actor: StaffMember, perm: Perm, queryset: models.QuerySet[_M]) -> mod
     For writes and for checks that show nothing; a read shown to a person uses `read_one` or
     `read_many`.
     """
+    if isinstance(queryset, ClinicScopedQuerySet):
+        return queryset.for_actor(actor, perm)
     return queryset.filter(clinic__in=clinics_where(actor, perm))
 
 
@@ -100,31 +105,64 @@ def read_one(
     return obj
 
 
+def _patients_by_clinic(rows: Iterable[Any], clinics: Iterable[Clinic]) -> dict[Any, list[int]]:
+    by_clinic: dict[Any, set[int]] = {clinic: set() for clinic in clinics}
+    for row in rows:
+        patient = _patient_of(row)
+        if patient is not None:
+            by_clinic.setdefault(patient.clinic, set()).add(patient.pk)
+    return {clinic: sorted(ids) for clinic, ids in by_clinic.items()}
+
+
 def record_list_read(
     actor: StaffMember,
-    rows: Iterable[models.Model],
+    rows: Iterable[Any],
     *,
     action: Action,
     detail: Mapping[str, Any] | None = None,
+    clinics: Iterable[Clinic] = (),
 ) -> None:
     """Record one read event per clinic naming every patient among `rows` (already scoped).
 
-    Nothing is recorded when the rows name no patient.
+    A row is a record with a `patient` (or a Patient, or any object with a `patient`, such as
+    a worklist line). Nothing is recorded for a clinic whose rows name no patient, unless it
+    is among `clinics` (the clinics the page read: a search that found nobody is still a
+    search of them).
     """
-    by_clinic: dict[Any, set[int]] = {}
-    for row in rows:
-        patient = _patient_of(row)
-        if patient is None:
-            continue
-        by_clinic.setdefault(patient.clinic, set()).add(patient.pk)
-    for clinic, patient_ids in by_clinic.items():
-        ids = sorted(patient_ids)
+    for clinic, ids in _patients_by_clinic(rows, clinics).items():
         record(
             actor=actor,
             action=action,
             clinic=clinic,
             patient=None,
             detail={**(detail or {}), "patients": ids},
+            patients=ids,
+        )
+
+
+def record_read(
+    actor: StaffMember,
+    rows: Iterable[Any],
+    *,
+    action: Action,
+    detail: Mapping[str, Any] | None = None,
+    clinic: Clinic | None = None,
+    obj: models.Model | None = None,
+) -> None:
+    """Record the read of a page that may show patients among other things (a ledger page, a
+    report, the audit trail): one event per clinic naming the patients among `rows`, or,
+    when it shows none, one event (at `clinic`, about `obj`)."""
+    by_clinic = _patients_by_clinic(rows, ())
+    if not by_clinic:
+        record(actor=actor, action=action, clinic=clinic, obj=obj, detail=detail)
+    for at, ids in by_clinic.items():
+        record(
+            actor=actor,
+            action=action,
+            clinic=at,
+            obj=obj,
+            detail={**(detail or {}), "patients": ids},
+            patients=ids,
         )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -12,7 +14,9 @@ from ketamine_clinic.accounts.access import clinics_where
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 
-from .models import AuditEvent
+from .actions import Action
+from .models import AuditEvent, AuditEventPatient
+from .reads import record_read
 
 _MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
@@ -52,9 +56,8 @@ def patient_reference(actor: StaffMember, reference: str) -> int | None:
     if not reference:
         return None
     patient_id = (
-        Patient.objects.filter(
-            clinic__in=clinics_where(actor, Perm.AUDIT_VIEW), mrn__iexact=reference
-        )
+        Patient.objects.for_actor(actor, Perm.AUDIT_VIEW)
+        .filter(mrn__iexact=reference)
         .values_list("pk", flat=True)
         .first()
     )
@@ -70,22 +73,29 @@ def _start_of(day: date) -> datetime:
 def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEvent]:
     """Return the events `actor` may audit that match `filters`, newest first.
 
-    An auditor sees the events of their clinics, and the events of their organisation's staff
-    that belong to no clinic and no patient (sign-ins, API tokens), and failed sign-ins that
-    name no known account. Every event about a patient carries the patient's clinic.
+    An auditor sees the events of their clinics, and the events of their organisation that
+    belong to no clinic (its staff's sign-ins and API tokens, failed sign-ins naming one of its
+    accounts). An event of no organisation (a failed sign-in with a made-up username, a visit
+    with an unknown self-report token) is shown to no clinic's auditor: it says nothing about
+    their patients, and it would show them what was typed at every other organisation; the
+    operator reads those with `ketamine-clinic audit list --no-organisation`. Every event
+    about a patient carries the patient's clinic. The patient filter also finds the list reads
+    that named the patient among others.
     """
     clinics = clinics_where(actor, Perm.AUDIT_VIEW)
-    if not clinics.exists():
+    if not clinics.exists() or actor.organization_id is None:
         return AuditEvent.objects.none()
     events = AuditEvent.objects.filter(
         Q(clinic__in=clinics)
-        | Q(clinic=None, patient=None, actor__organization=actor.organization_id)
-        | Q(clinic=None, patient=None, actor=None)
-    ).select_related("patient", "clinic")
+        | Q(clinic=None, organization=actor.organization_id)
+        # Events written before events carried their organisation: their actor's.
+        | Q(clinic=None, patient=None, organization=None, actor__organization=actor.organization_id)
+    ).select_related("patient__clinic", "clinic")
     if filters.patient_id is not None:
         if not 0 < filters.patient_id <= _MAX_ID:
             return AuditEvent.objects.none()  # no such patient (and too big for SQLite)
-        events = events.filter(patient_id=filters.patient_id)
+        named = AuditEventPatient.objects.filter(patient_id=filters.patient_id)
+        events = events.filter(Q(patient_id=filters.patient_id) | Q(pk__in=named.values("event")))
     if filters.username:
         events = events.filter(actor_username__iexact=filters.username)
     if filters.action:
@@ -95,3 +105,22 @@ def audit_events(actor: StaffMember, filters: AuditFilter) -> QuerySet[AuditEven
     if filters.until:
         events = events.filter(occurred_at__lt=_start_of(filters.until + timedelta(days=1)))
     return events.order_by("-occurred_at", "-id")
+
+
+def record_trail_read(
+    actor: StaffMember,
+    patient_ids: Iterable[int] | QuerySet[Any],
+    *,
+    action: Action,
+    detail: dict[str, Any],
+) -> None:
+    """Record that `actor` read events of the trail naming these patients.
+
+    The trail's details hold answers and names, so reading it is a read of each patient it
+    shows: one event per clinic names them (the patient filter finds it). A read that shows
+    no patient is recorded once, for the reader's organisation.
+    """
+    from ketamine_clinic.patients.models import Patient  # patients builds on audit
+
+    patients = Patient.objects.filter(pk__in=patient_ids).select_related("clinic")
+    record_read(actor, patients, action=action, detail=detail)

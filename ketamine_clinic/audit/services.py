@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from . import context
 from .actions import Action
-from .models import AuditEvent
+from .models import AuditEvent, AuditEventPatient
 
 if TYPE_CHECKING:
-    from ketamine_clinic.accounts.models import Clinic, StaffMember
+    from ketamine_clinic.accounts.models import Clinic, Organization, StaffMember
     from ketamine_clinic.patients.models import Patient
 
 
@@ -42,6 +42,16 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     }
 
 
+def _organization_id(
+    clinic: Clinic | None, actor: StaffMember | None, organization: Organization | None
+) -> int | None:
+    if clinic is not None:
+        return clinic.organization_id
+    if actor is not None and actor.pk and actor.organization_id:
+        return actor.organization_id
+    return organization.pk if organization is not None else None
+
+
 def record(
     *,
     actor: StaffMember | None,
@@ -52,16 +62,25 @@ def record(
     changes: Mapping[str, list[str | None]] | None = None,
     detail: Mapping[str, Any] | None = None,
     actor_username: str = "",
+    organization: Organization | None = None,
+    patients: Iterable[int] = (),
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction."""
+    """Append one audit event in the caller's transaction.
+
+    The event belongs to the organisation of its clinic, else of its actor, else the one given
+    (a failed sign-in naming a known account); with none it is for the operator only.
+    `patients` names the patients an event about many shows (a list read): each gets a row
+    that the trail's patient filter finds.
+    """
     ctx = context.current()
     if patient is not None and clinic is None:
         clinic = patient.clinic
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         actor_username=actor.username if actor is not None else actor_username,
         role=_role_at(actor, clinic),
         clinic=clinic,
+        organization_id=_organization_id(clinic, actor, organization),
         patient=patient,
         action=action.value,
         object_type=(obj._meta.model_name or "") if obj is not None else "",
@@ -72,3 +91,9 @@ def record(
         changes=dict(changes or {}),
         detail=dict(detail or {}),
     )
+    named = sorted(set(patients))
+    if named:
+        AuditEventPatient.objects.bulk_create(
+            AuditEventPatient(event=event, patient_id=patient_id) for patient_id in named
+        )
+    return event

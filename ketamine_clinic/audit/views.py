@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,10 +19,9 @@ from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 
-from . import services
 from .actions import ACTION_CHOICES, Action
 from .models import AuditEvent
-from .selectors import AuditFilter, audit_events, patient_reference
+from .selectors import AuditFilter, audit_events, patient_reference, record_trail_read
 
 CSV_COLUMNS = [
     "id",
@@ -71,9 +71,16 @@ def audit_trail(request: StaffRequest) -> HttpResponse:
     require(user, Perm.AUDIT_VIEW)
     form, filters = _filters(request)
     events = audit_events(user, filters) if form.is_valid() or not request.GET else None
-    if filters.patient_id is not None:
-        services.record(actor=user, action=Action.AUDIT_SEARCH, detail=filters.as_dict())
-    page = Paginator(events, 50).get_page(request.GET.get("page")) if events is not None else None
+    page = None
+    if events is not None:
+        page = Paginator(events, 50).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        record_trail_read(
+            user,
+            [e.patient_id for e in page.object_list if e.patient_id],
+            action=Action.AUDIT_SEARCH,
+            detail=filters.as_dict(),
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -122,9 +129,12 @@ def audit_export(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     form, filters = _filters(request)
     if request.GET and not form.is_valid():
         return render(request, "audit/audit_trail.html", {"form": form, "page": None}, status=422)
-    events = audit_events(user, filters)
-    services.record(
-        actor=user,
+    # What the export holds is fixed before its own event is written (it is not in itself).
+    newest = AuditEvent.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    events = audit_events(user, filters).filter(pk__lte=newest)
+    record_trail_read(
+        user,
+        events.exclude(patient=None).values("patient_id"),
         action=Action.AUDIT_EXPORT,
         detail={"filters": filters.as_dict(), "rows": events.count()},
     )

@@ -22,6 +22,7 @@ from ketamine_clinic.accounts.access import active_memberships, clinics_where, r
 from ketamine_clinic.accounts.models import Organization, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import find_one, record_read
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.ledger import Overdraw
 from ketamine_clinic.patients.selectors import patient_for
@@ -155,10 +156,10 @@ def _entry_out(e: LedgerEntry) -> dict[str, Any]:
 
 
 def _container(staff: StaffMember, container_id: int) -> Container:
-    return get_object_or_404(
-        Container.objects.select_related("lot__product", "clinic").filter(
-            clinic__in=clinics_where(staff, Perm.INVENTORY_VIEW)
-        ),
+    return find_one(
+        staff,
+        Perm.INVENTORY_VIEW,
+        Container.objects.select_related("lot__product", "clinic"),
         pk=container_id,
     )
 
@@ -187,11 +188,11 @@ def entry_list(
     """The ledger in chain order, optionally by date and kind."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     require(staff, Perm.INVENTORY_VIEW)
-    entries = [
-        _entry_out(e) for e in selectors.entries_for(staff, since=since, until=until, kind=kind)
-    ]
-    record(
-        actor=staff,
+    rows = list(selectors.entries_for(staff, since=since, until=until, kind=kind))
+    entries = [_entry_out(e) for e in rows]
+    record_read(
+        staff,
+        rows,
         action=Action.LEDGER_VIEW,
         detail={
             "api": "entries",
@@ -267,7 +268,7 @@ def waste_create(request: HttpRequest, payload: WasteIn) -> Status[dict[str, Any
     """Record waste of a drawn dose, witnessed by a second clinician who signs too."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     dispense = get_object_or_404(
-        LedgerEntry.objects.filter(clinic__in=clinics_where(staff, Perm.INVENTORY_VIEW)),
+        LedgerEntry.objects.for_actor(staff, Perm.INVENTORY_VIEW),
         pk=payload.dispense_id,
     )
     witness = selectors.staff_at(dispense.clinic, payload.witness_username)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
+
 if TYPE_CHECKING:
     from ketamine_clinic.accounts.models import Clinic
 
@@ -121,6 +123,8 @@ class Container(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["label"]
         constraints = [
@@ -132,7 +136,7 @@ class Container(models.Model):
         return self.label
 
 
-class EntryQuerySet(models.QuerySet["LedgerEntry"]):
+class EntryQuerySet(ClinicScopedQuerySet["LedgerEntry"]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise LedgerIsAppendOnly("ledger entries cannot be updated")
 
@@ -246,6 +250,8 @@ class InventoryCount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-counted_at"]
 
@@ -284,6 +290,8 @@ class Discrepancy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at"]
 
@@ -312,6 +320,8 @@ class LossReport(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-discovered_on"]

@@ -35,6 +35,7 @@ class Report:
     columns: list[str]
     rows: list[list[str]] = field(default_factory=list)
     note: str = ""
+    patients: set[int] = field(default_factory=set)  # the patients its rows name
 
 
 def _entries(
@@ -176,6 +177,8 @@ def build(
             if e.patient
             else ""
         )
+        if e.patient_id:
+            report.patients.add(e.patient_id)
         witnesses = ", ".join(_who(w) for w in (e.witness, e.witness2) if w)
         report.rows.append(
             [

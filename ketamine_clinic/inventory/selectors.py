@@ -49,9 +49,9 @@ def on_hand(clinic: Clinic | None = None) -> list[dict[str, Any]]:
 
 
 def containers_for(actor: StaffMember) -> QuerySet[Container]:
-    return Container.objects.filter(
-        clinic__in=clinics_where(actor, Perm.INVENTORY_VIEW)
-    ).select_related("lot__product", "lot__supplier", "clinic")
+    return Container.objects.for_actor(actor, Perm.INVENTORY_VIEW).select_related(
+        "lot__product", "lot__supplier", "clinic"
+    )
 
 
 def entries_for(
@@ -61,10 +61,14 @@ def entries_for(
     until: date | None = None,
     kind: str = "",
 ) -> QuerySet[LedgerEntry]:
-    entries = LedgerEntry.objects.filter(
-        clinic__in=clinics_where(actor, Perm.INVENTORY_VIEW)
-    ).select_related(
-        "container__lot__product", "actor", "witness", "witness2", "patient", "clinic", "related"
+    entries = LedgerEntry.objects.for_actor(actor, Perm.INVENTORY_VIEW).select_related(
+        "container__lot__product",
+        "actor",
+        "witness",
+        "witness2",
+        "patient__clinic",
+        "clinic",
+        "related",
     )
     if since:
         entries = entries.filter(occurred_at__date__gte=since)
@@ -76,9 +80,11 @@ def entries_for(
 
 
 def open_discrepancies(actor: StaffMember) -> QuerySet[Discrepancy]:
-    return Discrepancy.objects.filter(
-        clinic__in=clinics_where(actor, Perm.INVENTORY_VIEW), resolved_at=None
-    ).select_related("container", "line__count")
+    return (
+        Discrepancy.objects.for_actor(actor, Perm.INVENTORY_VIEW)
+        .filter(resolved_at=None)
+        .select_related("container", "line__count")
+    )
 
 
 def inventory_clinics(actor: StaffMember) -> QuerySet[Clinic]:

@@ -18,7 +18,7 @@ from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
-from ketamine_clinic.audit.services import record
+from ketamine_clinic.audit.reads import find_one, record_read
 from ketamine_clinic.clinical.ledger import Overdraw, mg_text
 from ketamine_clinic.common.forms import add_service_errors
 from ketamine_clinic.patients.models import Patient
@@ -33,14 +33,26 @@ from .forms import (
     TransferForm,
     WasteForm,
 )
-from .models import Discrepancy, LossReport, Product
+from .models import Container, Discrepancy, LossReport, Product
 
 
 @login_required
 def stock(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_VIEW)
     clinics = list(clinics_where(request.user, Perm.INVENTORY_VIEW))
-    record(actor=request.user, action=Action.LEDGER_VIEW, detail={"page": "stock"})
+    recent = list(selectors.entries_for(request.user).order_by("-occurred_at")[:15])
+    losses = list(
+        LossReport.objects.for_actor(request.user, Perm.INVENTORY_VIEW).select_related(
+            "entry__container", "entry__patient__clinic"
+        )[:20]
+    )
+    # The recent entries name the patients doses were drawn for: the read names them too.
+    record_read(
+        request.user,
+        [*recent, *(loss.entry for loss in losses if loss.entry)],
+        action=Action.LEDGER_VIEW,
+        detail={"page": "stock"},
+    )
     checks = {c.name: services.verify(c) for c in clinics}
     counts = {c.name: selectors.count_schedule(c) for c in clinics}
     return render(
@@ -51,11 +63,9 @@ def stock(request: StaffRequest) -> HttpResponse:
                 "lot__product__name", "lot__expires_on", "label"
             ),
             "discrepancies": selectors.open_discrepancies(request.user),
-            "losses": LossReport.objects.filter(
-                clinic__in=clinics_where(request.user, Perm.INVENTORY_VIEW)
-            ).select_related("entry__container")[:20],
+            "losses": losses,
             "can_adjust": can(request.user, Perm.INVENTORY_ADJUST),
-            "recent": selectors.entries_for(request.user).order_by("-occurred_at")[:15],
+            "recent": recent,
             "checks": checks,
             "counts": counts,
             "now": timezone.now(),
@@ -105,8 +115,10 @@ def receive(request: StaffRequest) -> HttpResponse:
 @login_required
 def dispense(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_RECORD)
-    containers = selectors.containers_for(request.user).filter(
-        clinic__in=clinics_where(request.user, Perm.INVENTORY_RECORD), balance_mg__gt=0
+    containers = (
+        Container.objects.for_actor(request.user, Perm.INVENTORY_RECORD)
+        .filter(balance_mg__gt=0)
+        .select_related("lot__product", "lot__supplier", "clinic")
     )
     form = DispenseForm(
         request.POST or None, containers=containers, initial={"container": request.GET.get("c")}
@@ -185,16 +197,21 @@ def waste(request: StaffRequest, entry_id: int) -> HttpResponse:
 
 @login_required
 def container(request: StaffRequest, container_id: int) -> HttpResponse:
-    one = get_object_or_404(selectors.containers_for(request.user), pk=container_id)
-    record(actor=request.user, action=Action.LEDGER_VIEW, clinic=one.clinic, obj=one)
+    one = find_one(
+        request.user, Perm.INVENTORY_VIEW, selectors.containers_for(request.user), pk=container_id
+    )
+    entries = list(
+        one.entries.select_related("actor", "witness", "witness2", "patient__clinic").order_by(
+            "seq"
+        )
+    )
+    record_read(request.user, entries, action=Action.LEDGER_VIEW, clinic=one.clinic, obj=one)
     return render(
         request,
         "inventory/container.html",
         {
             "container": one,
-            "entries": one.entries.select_related(
-                "actor", "witness", "witness2", "patient"
-            ).order_by("seq"),
+            "entries": entries,
             "discrepancies": Discrepancy.objects.filter(
                 container=one, resolved_at=None
             ).select_related("line"),
@@ -266,10 +283,10 @@ def count(request: StaffRequest) -> HttpResponse:
 
 @login_required
 def discrepancy(request: StaffRequest, discrepancy_id: int) -> HttpResponse:
-    one = get_object_or_404(
-        Discrepancy.objects.filter(
-            clinic__in=clinics_where(request.user, Perm.INVENTORY_VIEW)
-        ).select_related("container", "line__count__counted_by", "resolved_by"),
+    one = find_one(
+        request.user,
+        Perm.INVENTORY_VIEW,
+        Discrepancy.objects.select_related("container", "line__count__counted_by", "resolved_by"),
         pk=discrepancy_id,
     )
     form = ResolveForm(request.POST or None)
@@ -318,8 +335,9 @@ def log_csv(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_VIEW)
     kind = request.GET.get("kind", "")
     entries = selectors.entries_for(request.user, kind=kind)
-    record(
-        actor=request.user,
+    record_read(
+        request.user,
+        Patient.objects.filter(pk__in=entries.values("patient")).select_related("clinic"),
         action=Action.LEDGER_REPORT,
         detail={"report": "schedule III log", "kind": kind, "rows": entries.count()},
     )
@@ -497,7 +515,7 @@ def loss(request: StaffRequest, container_id: int) -> HttpResponse:
 @require_POST
 def loss_progress(request: StaffRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(
-        LossReport.objects.filter(clinic__in=clinics_where(request.user, Perm.INVENTORY_VIEW)),
+        LossReport.objects.for_actor(request.user, Perm.INVENTORY_VIEW),
         pk=report_id,
     )
     today = timezone.localdate()
@@ -563,8 +581,9 @@ def report(request: StaffRequest) -> HttpResponse:
     output = request.GET.get("format", "screen")
     if output not in ("csv", "pdf"):
         output = "screen"  # every way of reading a report is audited
-    record(
-        actor=request.user,
+    record_read(
+        request.user,
+        Patient.objects.filter(pk__in=built.patients).select_related("clinic"),
         action=Action.LEDGER_REPORT,
         detail={
             "report": name,

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.clinical.instruments import INSTRUMENTS, Instrument
 from ketamine_clinic.patients.selectors import patient_for
 
@@ -282,7 +282,9 @@ def safety_alert_acknowledge(
 ) -> dict[str, Any]:
     """Acknowledge an open alert with an action and a note (prescribers only)."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    alert = get_object_or_404(selectors.safety_alerts(staff), pk=alert_id)
+    alert = find_one(
+        staff, Perm.CHART_VIEW, SafetyAlert.objects.select_related("clinic"), pk=alert_id
+    )
     alert = services.safety_alert_acknowledge(
         actor=staff, alert=alert, action=payload.action, note=payload.note
     )

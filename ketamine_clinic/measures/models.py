@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class SelfReportLink(models.Model):
     )
     emailed_to = models.EmailField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -97,6 +100,8 @@ class Assessment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-administered_at", "-id"]
@@ -169,6 +174,8 @@ class SafetyAlert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at"]
 
@@ -240,6 +247,8 @@ class MeasureDue(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on"]

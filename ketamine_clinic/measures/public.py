@@ -99,6 +99,8 @@ def questionnaire(request: HttpRequest, token: str, instrument_id: str) -> HttpR
         if saved
         else {}
     )
+    if request.method == "GET":  # the page greets the patient and shows their saved answers
+        services.self_report_opened(link, instrument_id)
     form = InstrumentForm(request.POST or None, instrument=instrument, initial=initial)
     missing: list[int] = []
     if request.method == "POST" and form.is_valid():

@@ -13,6 +13,7 @@ from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import record_list_read
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import outcomes
 from ketamine_clinic.clinical.instruments import INSTRUMENTS, Instrument
@@ -49,39 +50,33 @@ def open_alerts_for_chart(patient: Patient, viewer: StaffMember | None) -> list[
 
 
 def open_safety_alerts(actor: StaffMember) -> QuerySet[SafetyAlert]:
-    """Open alerts of the clinics where `actor` may see measures, oldest first."""
+    """Open alerts of the clinics where `actor` may see measures, oldest first (not audited:
+    for counts; a page shows them through `alerts_shown`)."""
     return (
-        SafetyAlert.objects.filter(
-            clinic__in=clinics_where(actor, Perm.MEASURES_VIEW), acknowledged_at=None
-        )
+        SafetyAlert.objects.for_actor(actor, Perm.MEASURES_VIEW)
+        .filter(acknowledged_at=None)
         .select_related("patient", "assessment", "clinic")
         .order_by("opened_at")
     )
 
 
 def safety_alerts(actor: StaffMember, *, open_only: bool = False) -> QuerySet[SafetyAlert]:
-    alerts = SafetyAlert.objects.filter(
-        clinic__in=clinics_where(actor, Perm.MEASURES_VIEW)
-    ).select_related("patient", "assessment", "acknowledged_by", "clinic")
+    alerts = SafetyAlert.objects.for_actor(actor, Perm.MEASURES_VIEW).select_related(
+        "patient", "assessment", "acknowledged_by", "clinic"
+    )
     return alerts.filter(acknowledged_at=None) if open_only else alerts
 
 
 def alerts_shown(actor: StaffMember, alerts: QuerySet[SafetyAlert], via: str) -> list[SafetyAlert]:
-    """Return the alerts as a list, auditing each one as a read of its patient's chart.
+    """Return the alerts as a list, and record one read per clinic naming their patients.
 
     An alert's reason names a suicidality answer: listing it (worklist, API) is a read of
-    patient data, audited like opening the alert itself.
+    patient data.
     """
     shown = list(alerts)
-    for alert in shown:
-        record(
-            actor=actor,
-            action=Action.CHART_VIEW,
-            clinic=alert.clinic,
-            patient=alert.patient,
-            obj=alert,
-            detail={"via": via},
-        )
+    record_list_read(
+        actor, shown, action=Action.CHART_VIEW, detail={"via": via, "alerts": [a.pk for a in shown]}
+    )
     return shown
 
 
@@ -120,8 +115,17 @@ def _due_row(
     )
 
 
+def due_questionnaires_shown(actor: StaffMember) -> list[DueQuestionnaire]:
+    """The questionnaires due, for a page that shows them: one read per clinic names the
+    patients."""
+    rows = due_questionnaires(actor)
+    record_list_read(actor, rows, action=Action.CHART_VIEW, detail={"via": "questionnaires due"})
+    return rows
+
+
 def due_questionnaires(actor: StaffMember, today: date | None = None) -> list[DueQuestionnaire]:
-    """Questionnaires due now (or overdue) for the patients of `actor`'s clinics.
+    """Questionnaires due now (or overdue) for the patients of `actor`'s clinics (not audited:
+    for counts; a page shows them through `due_questionnaires_shown`).
 
     Baseline: due from registration until the instrument has a complete response.
     Every N days: due N days after the latest complete response (or at registration).
@@ -130,20 +134,24 @@ def due_questionnaires(actor: StaffMember, today: date | None = None) -> list[Du
     today = today or timezone.localdate()
     clinics = clinics_where(actor, Perm.CHART_VIEW)
     rows: list[DueQuestionnaire] = []
-    rules = MeasureSchedule.objects.filter(clinic__in=clinics, active=True)
+    rules = MeasureSchedule.objects.filter(clinic__in=clinics, active=True).select_related("clinic")
     for rule in rules.exclude(
         trigger__in=[
             MeasureSchedule.Trigger.BEFORE_SESSION,
             MeasureSchedule.Trigger.DAY_AFTER_SESSION,
         ]
     ):
-        patients = Patient.objects.filter(clinic=rule.clinic).annotate(
-            last_done=Max(
-                "assessments__administered_at",
-                filter=Q(
-                    assessments__instrument_id=rule.instrument_id,
-                    assessments__status=Assessment.Status.COMPLETE,
-                ),
+        patients = (
+            Patient.objects.filter(clinic=rule.clinic)
+            .select_related("clinic")
+            .annotate(
+                last_done=Max(
+                    "assessments__administered_at",
+                    filter=Q(
+                        assessments__instrument_id=rule.instrument_id,
+                        assessments__status=Assessment.Status.COMPLETE,
+                    ),
+                )
             )
         )
         for patient in patients:
@@ -159,9 +167,11 @@ def due_questionnaires(actor: StaffMember, today: date | None = None) -> list[Du
                     rows.append(
                         _due_row(patient, rule, due_on, f"every {rule.interval_days} days", today)
                     )
-    for due in MeasureDue.objects.filter(
-        clinic__in=clinics, satisfied_by=None, due_on__lte=today
-    ).select_related("patient", "schedule"):
+    for due in (
+        MeasureDue.objects.for_actor(actor, Perm.CHART_VIEW)
+        .filter(satisfied_by=None, due_on__lte=today)
+        .select_related("patient__clinic", "schedule")
+    ):
         rows.append(_due_row(due.patient, due.schedule, due.due_on, due.reason, today))
     return sorted(rows, key=lambda r: (not r.overdue, r.due_on, r.patient.legal_family_name))
 

@@ -381,21 +381,23 @@ def record_invalid_link(token: str) -> None:
     )
 
 
-def self_report_opened(link: SelfReportLink) -> None:
-    """Note the first time a patient opens their link."""
-    if link.first_opened_at is None:
-        with transaction.atomic():
+def self_report_opened(link: SelfReportLink, page: str = "start") -> None:
+    """Audit that a page of the patient's link was shown (every view: it greets them by name
+    and shows their saved answers), and note the first time."""
+    with transaction.atomic():
+        if link.first_opened_at is None:
             now = _now()
             SelfReportLink.objects.filter(pk=link.pk, first_opened_at=None).update(
                 first_opened_at=now, updated_at=now
             )
-            record(
-                actor=None,
-                actor_username=SELF_REPORT_ACTOR,
-                action=Action.SELF_REPORT_OPEN,
-                patient=link.patient,
-                obj=link,
-            )
+        record(
+            actor=None,
+            actor_username=SELF_REPORT_ACTOR,
+            action=Action.SELF_REPORT_OPEN,
+            patient=link.patient,
+            obj=link,
+            detail={"page": page},
+        )
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
 from ketamine_clinic.common.forms import add_service_errors
@@ -74,6 +75,10 @@ def assessment_enter(request: StaffRequest, patient_id: int, instrument_id: str)
     instrument = INSTRUMENTS.get(instrument_id)
     if instrument is None:
         raise Http404("No such questionnaire.")
+    if request.method == "GET":  # the form names the patient; saving is audited as the record
+        patient_selectors.patient_open(
+            request.user, patient.pk, detail={"via": "questionnaire entry", "form": instrument.id}
+        )
     licensed = selectors.licensed_texts(patient.clinic_id, instrument.id)
     form = InstrumentForm(request.POST or None, instrument=instrument, licensed_texts=licensed)
     if request.method == "POST" and form.is_valid():
@@ -126,6 +131,10 @@ def _on_item_fields(error: ValidationError) -> ValidationError:
 def self_report_send(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = patient_selectors.patient_for(request.user, patient_id)
     require(request.user, Perm.SELF_REPORT_SEND, patient.clinic, patient)
+    if request.method == "GET":  # the form is prefilled with the patient's e-mail address
+        patient_selectors.patient_open(
+            request.user, patient.pk, detail={"via": "self-report send form"}
+        )
     form = SendLinkForm(request.POST or None, initial={"email": patient.email})
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
@@ -183,7 +192,7 @@ def worklist(request: StaffRequest) -> HttpResponse:
                 request.user, selectors.open_safety_alerts(request.user), "worklist"
             ),
             "can_view_measures": can(request.user, Perm.MEASURES_VIEW),
-            "due": selectors.due_questionnaires(request.user),
+            "due": selectors.due_questionnaires_shown(request.user),
             "can_send": can(request.user, Perm.SELF_REPORT_SEND),
         },
     )
@@ -191,7 +200,15 @@ def worklist(request: StaffRequest) -> HttpResponse:
 
 @login_required
 def alert_detail(request: StaffRequest, alert_id: int) -> HttpResponse:
-    alert = get_object_or_404(selectors.safety_alerts(request.user), pk=alert_id)
+    # Found by the chart permission (another clinic's alert is 404); its reason and answers
+    # are for those who see measures (403, recorded).
+    alert = find_one(
+        request.user,
+        Perm.CHART_VIEW,
+        SafetyAlert.objects.select_related("patient", "assessment", "acknowledged_by", "clinic"),
+        pk=alert_id,
+    )
+    require(request.user, Perm.MEASURES_VIEW, alert.clinic, alert.patient)
     record(actor=request.user, action=Action.CHART_VIEW, patient=alert.patient, obj=alert)
     can_ack = can(request.user, Perm.ALERT_ACKNOWLEDGE, alert.clinic)
     form = AcknowledgeForm(request.POST or None)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
 from ketamine_clinic.clinical import anthropometrics
 from ketamine_clinic.clinical.medications import LABELS as MED_CLASS_LABELS
 from ketamine_clinic.clinical.observations import VITAL_SIGNS
@@ -54,6 +55,8 @@ class Patient(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["legal_family_name", "legal_given_name"]
@@ -132,6 +135,8 @@ class WeightMeasurement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-measured_at", "-id"]
 
@@ -160,6 +165,8 @@ class Indication(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_primary", "icd10_code"]
@@ -194,6 +201,8 @@ class MedicationStatement(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["stopped_on", "name"]
 
@@ -213,6 +222,8 @@ class CareTeamMember(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["added_at"]

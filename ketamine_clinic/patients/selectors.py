@@ -7,26 +7,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from ketamine_clinic.accounts.access import clinics_where
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
-from ketamine_clinic.audit.services import record
+from ketamine_clinic.audit.reads import find_one, read_one, record_list_read
 from ketamine_clinic.clinical import anthropometrics
 
 from .models import Patient, WeightMeasurement
 
 
 def visible_patients(actor: StaffMember) -> QuerySet[Patient]:
-    """Return the patients of the clinics where `actor` may open charts."""
-    return Patient.objects.filter(clinic__in=clinics_where(actor, Perm.CHART_VIEW)).select_related(
-        "clinic"
-    )
+    """Return the patients of the clinics where `actor` may open charts (not audited)."""
+    return Patient.objects.for_actor(actor, Perm.CHART_VIEW).select_related("clinic")
 
 
 def _parse_date(text: str) -> date | None:
@@ -38,12 +37,10 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def patient_search(actor: StaffMember, query: str = "") -> QuerySet[Patient]:
-    """Find visible patients by name (any part), MRN or date of birth; the search is audited.
+def patient_matches(actor: StaffMember, query: str = "") -> QuerySet[Patient]:
+    """Return the visible patients a search matches (not audited: for counting).
 
     "smith jo" matches Jo Smith; "KC000012" the MRN; "1984-03-07" or "03/07/1984" the birth date.
-    An empty query lists every visible patient: a read of their names and birth dates too, so
-    it is audited as well (query "").
     """
     patients = visible_patients(actor)
     query = query.strip()[:100]
@@ -59,30 +56,60 @@ def patient_search(actor: StaffMember, query: str = "") -> QuerySet[Patient]:
                     | Q(preferred_name__icontains=term)
                     | Q(mrn__iexact=term)
                 )
-    # One row per clinic searched, so that each clinic's auditors see the searches of it.
-    for clinic in clinics_where(actor, Perm.CHART_VIEW):
-        record(actor=actor, action=Action.PATIENT_SEARCH, clinic=clinic, detail={"query": query})
     return patients
+
+
+def _record_search(actor: StaffMember, query: str, shown: list[Patient]) -> None:
+    # One event per clinic searched (so that each clinic's auditors see the searches of it),
+    # naming the patients of that clinic the answer showed.
+    record_list_read(
+        actor,
+        shown,
+        action=Action.PATIENT_SEARCH,
+        detail={"query": query},
+        clinics=clinics_where(actor, Perm.CHART_VIEW),
+    )
+
+
+def patient_search(
+    actor: StaffMember,
+    query: str = "",
+    *,
+    window: slice | None = None,
+    order_by: tuple[str, ...] = (),
+) -> list[Patient]:
+    """Find visible patients by name (any part), MRN or date of birth; the search is audited.
+
+    `window` limits the answer to one page; the event names the patients shown. An empty
+    query lists every visible patient: a read of their names and birth dates too, so it is
+    audited as well (query "").
+    """
+    matches = patient_matches(actor, query)
+    if order_by:
+        matches = matches.order_by(*order_by)
+    shown = list(matches[window] if window is not None else matches)
+    _record_search(actor, query.strip()[:100], shown)
+    return shown
+
+
+def patient_search_page(
+    actor: StaffMember, query: str, page_number: Any, per_page: int
+) -> Page[Patient]:
+    """Return one page of a search (Django's Paginator), audited as `patient_search` is."""
+    page = Paginator(patient_matches(actor, query), per_page).get_page(page_number)
+    page.object_list = list(page.object_list)
+    _record_search(actor, query.strip()[:100], page.object_list)
+    return page
 
 
 def patient_for(actor: StaffMember, patient_id: int) -> Patient:
     """Return the patient if `actor` may see them; otherwise 404, whether or not they exist.
 
-    Reaching for an existing patient outside one's clinics (a guessed id) is recorded as a
-    refusal, visible to that patient's clinic's auditors; the answer is the same 404.
+    Not audited (a write, or a check, follows). Reaching for an existing patient outside
+    one's clinics (a guessed id) is recorded as a refusal, visible to that patient's clinic's
+    auditors; the answer is the same 404.
     """
-    try:
-        return visible_patients(actor).get(pk=patient_id)
-    except (Patient.DoesNotExist, ValueError, TypeError) as error:
-        elsewhere = Patient.objects.filter(pk=patient_id).select_related("clinic").first()
-        if elsewhere is not None:
-            record(
-                actor=actor,
-                action=Action.PERMISSION_DENIED,
-                patient=elsewhere,
-                detail={"reason": "patient outside the actor's clinics"},
-            )
-        raise Http404("No such patient.") from error
+    return find_one(actor, Perm.CHART_VIEW, Patient.objects.select_related("clinic"), pk=patient_id)
 
 
 @dataclass(frozen=True)
@@ -138,11 +165,21 @@ def chart_summary(patient: Patient, viewer: StaffMember | None = None) -> ChartS
     )
 
 
-def patient_open(actor: StaffMember, patient_id: int) -> Patient:
-    """Return a patient whose chart is about to be shown: 404 unless visible; audited."""
-    patient = patient_for(actor, patient_id)
-    record(actor=actor, action=Action.CHART_VIEW, patient=patient, obj=patient)
-    return patient
+def patient_open(
+    actor: StaffMember, patient_id: int, *, detail: dict[str, Any] | None = None
+) -> Patient:
+    """Return a patient whose chart (or data) is about to be shown: 404 unless visible; audited.
+
+    `detail` says what of the chart the page shows, e.g. {"via": "questionnaire entry"}.
+    """
+    return read_one(
+        actor,
+        Perm.CHART_VIEW,
+        Patient.objects.select_related("clinic"),
+        action=Action.CHART_VIEW,
+        detail=detail,
+        pk=patient_id,
+    )
 
 
 def patient_chart(actor: StaffMember, patient_id: int) -> ChartSummary:

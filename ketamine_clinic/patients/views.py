@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -36,8 +35,7 @@ from .models import Patient
 @login_required
 def patient_list(request: StaffRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    patients = selectors.patient_search(request.user, query)
-    page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    page = selectors.patient_search_page(request.user, query, request.GET.get("page"), 25)
     return render(
         request,
         "patients/patient_list.html",

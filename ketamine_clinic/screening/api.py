@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -14,6 +13,7 @@ from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.selectors import patient_for
@@ -178,10 +178,9 @@ def screening_create(
 def screening_review(request: HttpRequest, screening_id: int, payload: ReviewIn) -> dict[str, Any]:
     """A prescriber's decision (approved / declined) with reasoning."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    screening = get_object_or_404(
-        Screening.objects.filter(clinic__in=clinics_where(staff, Perm.SCREENING_VIEW)),
-        pk=screening_id,
-    )
+    # Found by the chart permission like every record of a patient; the service requires
+    # the right to review.
+    screening = find_one(staff, Perm.CHART_VIEW, Screening.objects.all(), pk=screening_id)
     services.screening_review(
         actor=staff, screening=screening, outcome=payload.outcome, reasoning=payload.reasoning
     )
@@ -234,11 +233,8 @@ def consent_withdraw(request: HttpRequest, consent_id: int, payload: WithdrawIn)
     """Record that the patient withdrew this consent: no further session may start until they
     sign a new one (see readiness)."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    consent = get_object_or_404(
-        Consent.objects.select_related("patient", "clinic").filter(
-            clinic__in=clinics_where(staff, Perm.CHART_VIEW)
-        ),
-        pk=consent_id,
+    consent = find_one(
+        staff, Perm.CHART_VIEW, Consent.objects.select_related("patient", "clinic"), pk=consent_id
     )
     withdrawn = services.consent_withdraw(actor=staff, consent=consent, reason=payload.reason)
     return _consent_out(withdrawn)

@@ -69,6 +69,8 @@ class Screening(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-screened_at"]
 
@@ -238,6 +240,8 @@ class Consent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-signed_at"]
 
@@ -275,6 +279,8 @@ class ConsentLink(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ClinicScopedQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"consent link {self.pk} for patient {self.patient_id}"
 
@@ -303,6 +309,8 @@ class IntakeLink(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

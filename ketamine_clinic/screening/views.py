@@ -15,10 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from ketamine_clinic.accounts.access import can, clinics_where, require
+from ketamine_clinic.accounts.access import can, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic, public_link_rate_limited
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import find_one, read_one
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import eligibility, icd10
 from ketamine_clinic.common.forms import add_service_errors
@@ -124,12 +125,15 @@ def screening_new(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 
 def _screening_for(request: StaffRequest, screening_id: int) -> Screening:
-    screening = get_object_or_404(
-        Screening.objects.select_related("patient", "clinic", "screened_by").filter(
-            clinic__in=clinics_where(request.user, Perm.SCREENING_VIEW)
-        ),
+    """The screening, found like every record of a patient by the chart permission (another
+    clinic's is 404); its findings are for those who see screenings (403, recorded)."""
+    screening = find_one(
+        request.user,
+        Perm.CHART_VIEW,
+        Screening.objects.select_related("patient", "clinic", "screened_by"),
         pk=screening_id,
     )
+    require(request.user, Perm.SCREENING_VIEW, screening.clinic, screening.patient)
     return screening
 
 
@@ -173,13 +177,19 @@ def screening_detail(request: StaffRequest, screening_id: int) -> HttpResponse:
     )
 
 
+def _template_for(patient: Any, template_id: int) -> ConsentTemplate:
+    """A consent text the patient's clinic uses (its own or the product's); 404 otherwise."""
+    template = get_object_or_404(ConsentTemplate, pk=template_id)
+    if template.clinic_id not in (None, patient.clinic_id):
+        raise Http404("No such consent text.")
+    return template
+
+
 @login_required
 def consent_sign(request: StaffRequest, patient_id: int, template_id: int) -> HttpResponse:
     patient = patient_selectors.patient_for(request.user, patient_id)
     require(request.user, Perm.CONSENT_COLLECT, patient.clinic, patient)
-    template = get_object_or_404(ConsentTemplate, pk=template_id)
-    if template.clinic_id not in (None, patient.clinic_id):
-        raise Http404("No such consent text.")
+    template = _template_for(patient, template_id)
     form = SignForm(request.POST or None)
     if request.method == "GET":
         record(actor=request.user, action=Action.CHART_VIEW, patient=patient, obj=patient)
@@ -211,19 +221,19 @@ def consent_sign(request: StaffRequest, patient_id: int, template_id: int) -> Ht
     )
 
 
+_CONSENTS = Consent.objects.select_related("patient", "template", "witness", "presented_by")
+
+
 def _consent_for(request: StaffRequest, consent_id: int) -> Consent:
-    return get_object_or_404(
-        Consent.objects.select_related("patient", "template", "witness", "presented_by").filter(
-            clinic__in=clinics_where(request.user, Perm.CHART_VIEW)
-        ),
-        pk=consent_id,
-    )
+    """The consent, found by the chart permission (front desk collects consents)."""
+    return find_one(request.user, Perm.CHART_VIEW, _CONSENTS, pk=consent_id)
 
 
 @login_required
 def consent_detail(request: StaffRequest, consent_id: int) -> HttpResponse:
-    consent = _consent_for(request, consent_id)
-    record(actor=request.user, action=Action.CHART_VIEW, patient=consent.patient, obj=consent)
+    consent = read_one(
+        request.user, Perm.CHART_VIEW, _CONSENTS, action=Action.CHART_VIEW, pk=consent_id
+    )
     return render(
         request,
         "screening/consent_detail.html",
@@ -395,7 +405,7 @@ def consent_template_new(request: StaffRequest) -> HttpResponse:
 @require_POST
 def consent_link_new(request: StaffRequest, patient_id: int, template_id: int) -> HttpResponse:
     patient = patient_selectors.patient_for(request.user, patient_id)
-    template = get_object_or_404(ConsentTemplate, pk=template_id)
+    template = _template_for(patient, template_id)
     try:
         issued = services.consent_link_create(
             actor=request.user, patient=patient, template=template

@@ -11,12 +11,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from ketamine_clinic.accounts.access import active_memberships, can, clinics_where
+from ketamine_clinic.accounts.access import active_memberships, can
 from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import ROLE_LABELS, Perm, Role
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.audit.reads import record_list_read
 from ketamine_clinic.audit.selectors import AuditFilter, audit_events
 from ketamine_clinic.measures.selectors import due_questionnaires, open_safety_alerts
 from ketamine_clinic.patients.models import Patient
@@ -45,11 +46,14 @@ def dashboard(request: StaffRequest) -> HttpResponse:
         ids = list(dict.fromkeys(seen))[:8]
         visible = {
             p.pk: p
-            for p in Patient.objects.filter(
-                pk__in=ids, clinic__in=clinics_where(user, Perm.CHART_VIEW)
-            ).select_related("clinic")
+            for p in Patient.objects.for_actor(user, Perm.CHART_VIEW)
+            .filter(pk__in=ids)
+            .select_related("clinic")
         }
         recent = [visible[i] for i in ids if i in visible]
+        record_list_read(
+            user, recent, action=Action.PATIENT_LIST, detail={"page": "dashboard: recent charts"}
+        )
     open_alerts = open_safety_alerts(user).count() if can(user, Perm.MEASURES_VIEW) else None
     due = len(due_questionnaires(user)) if can(user, Perm.CHART_VIEW) else None
     failed_logins = None

@@ -136,10 +136,10 @@ def test_alerts_are_listed_and_acknowledged_by_a_prescriber(world, client, token
     assert len(alerts) == 1
     alert_id = alerts[0]["id"]
     read = AuditEvent.objects.get(action="chart.view", detail__via="api")
-    assert (read.actor, read.patient, read.object_id) == (
+    assert (read.actor, read.clinic, read.detail) == (
         world.prescriber,
-        world.patient1,
-        str(alert_id),
+        world.clinic1,
+        {"via": "api", "alerts": [alert_id], "patients": [world.patient1.pk]},
     )
     unknown = client.get(f"{API}/safety-alerts?status=closed", **prescriber)
     assert unknown.status_code == 422

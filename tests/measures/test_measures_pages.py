@@ -228,7 +228,11 @@ def test_worklist_shows_open_alerts_and_due_questionnaires(world, login):
     assert "Nothing is due." in body  # patient1 has done the baseline PHQ-9
     alert = SafetyAlert.objects.get()
     shown = AuditEvent.objects.get(action="chart.view", detail__via="worklist")
-    assert (shown.patient, shown.object_id) == (world.patient1, str(alert.pk))
+    assert (shown.clinic, shown.detail) == (
+        world.clinic1,
+        {"via": "worklist", "alerts": [alert.pk], "patients": [world.patient1.pk]},
+    )
+    assert [p.patient for p in shown.named_patients.all()] == [world.patient1]
     ack = client.post(
         f"/measures/alerts/{alert.pk}/",
         {"action": "assessed_in_person", "note": "Seen today; no intent; plan reviewed."},

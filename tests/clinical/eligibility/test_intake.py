@@ -225,7 +225,8 @@ def test_every_bad_field_is_named_at_once() -> None:
     ],
 )
 def test_edges_of_the_ranges_are_accepted(changes: dict[str, Any]) -> None:
-    parse_intake({**CLEAN, **changes})
+    intake = parse_intake({**CLEAN, **changes})
+    assert {name: getattr(intake, name) for name in changes} == changes  # kept as given
 
 
 @pytest.mark.parametrize("document", [[], "iv", None, 3])
