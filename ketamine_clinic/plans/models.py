@@ -264,6 +264,10 @@ class PlannedSession(models.Model):
         MISSED = "missed", "Missed"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Kind(models.TextChoices):
+        DOSING = "dosing", "Dosing session"
+        INTEGRATION = "integration", "Integration therapy"
+
     HOLDS_CHAIR = ("booked", "checked_in", "completed")
 
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
@@ -273,7 +277,11 @@ class PlannedSession(models.Model):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="sessions")
     sequence = models.PositiveSmallIntegerField()
     phase = models.CharField(max_length=40)
-    chair = models.ForeignKey(Chair, on_delete=models.PROTECT, related_name="sessions")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.DOSING)
+    # Integration therapy takes no infusion chair; every dosing session has one.
+    chair = models.ForeignKey(
+        Chair, on_delete=models.PROTECT, related_name="sessions", null=True, blank=True
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     dose_mg = models.DecimalField(max_digits=7, decimal_places=2)
