@@ -25,7 +25,7 @@ from ketamine_clinic.patients.models import Patient, WeightMeasurement
 from ketamine_clinic.screening.services import treatment_readiness
 
 from . import capacity as cap
-from .models import Chair, PlannedSession, Protocol, TreatmentPlan
+from .models import PlannedSession, Protocol, TreatmentPlan
 
 OPEN_STATUSES = (
     TreatmentPlan.Status.DRAFT,
