@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from django.urls import reverse
 from django.utils import timezone
 
 from ketamine_clinic.accounts.access import can, clinics_where
 from ketamine_clinic.accounts.models import Clinic
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.clinical import courses, outcomes
-from ketamine_clinic.measures.selectors import score_histories
+from ketamine_clinic.audit.actions import Action
+from ketamine_clinic.audit.reads import record_list_read
+from ketamine_clinic.measures.selectors import WorklistItem, score_histories
 from ketamine_clinic.patients.chart import HeaderItem
 
 from . import capacity as cap
@@ -171,6 +174,23 @@ def booster_worklist(actor: StaffMember) -> list[BoosterRow]:
         if booster is not None and booster.due:
             rows.append(BoosterRow(plan, booster.reason))
     return rows
+
+
+def booster_worklist_items(actor: StaffMember) -> list[WorklistItem]:
+    """The worklist's "Booster due" rows (audited as a list read of the patients shown)."""
+    rows = booster_worklist(actor)
+    record_list_read(
+        actor, [r.plan for r in rows], action=Action.PLAN_VIEW, detail={"via": "worklist"}
+    )
+    return [
+        WorklistItem(
+            "Booster due",
+            r.plan.patient,
+            r.reason,
+            reverse("plans:patient", args=[r.plan.patient_id]),
+        )
+        for r in rows
+    ]
 
 
 @dataclass

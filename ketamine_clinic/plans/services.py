@@ -25,7 +25,7 @@ from ketamine_clinic.patients.models import Patient, WeightMeasurement
 from ketamine_clinic.screening.services import treatment_readiness
 
 from . import capacity as cap
-from .models import PlannedSession, Protocol, TreatmentPlan
+from .models import Chair, OpeningHours, PlannedSession, Protocol, Room, StaffShift, TreatmentPlan
 
 OPEN_STATUSES = (
     TreatmentPlan.Status.DRAFT,
@@ -411,7 +411,7 @@ def _book_integration(plan: TreatmentPlan, dosing: PlannedSession) -> None:
     """Book the integration therapy session after a dosing session: the next open day within the
     protocol's window (no chair; clinic default length)."""
     clinic = plan.clinic
-    hours = {h.weekday: (h.opens, h.closes) for h in cap.OpeningHours.objects.filter(clinic=clinic)}
+    hours = {h.weekday: (h.opens, h.closes) for h in OpeningHours.objects.filter(clinic=clinic)}
     day = cap.local(dosing.starts_at, clinic).date()
     window = plan.protocol.integration_within_days or 1
     for offset in range(1, window + 1):
@@ -633,3 +633,84 @@ def plan_dose_change(
             detail={"reason": reason.strip()[:300]},
         )
     return plan
+
+
+# --- clinic schedule settings --------------------------------------------------------------
+
+
+def schedule_settings_set(
+    *,
+    actor: StaffMember,
+    clinic: Clinic,
+    patients_per_nurse: int,
+    slot_minutes: int,
+    booster_loss_fraction: Decimal,
+    hours: dict[int, tuple[Any, Any] | None],
+    nurses: dict[int, int] | None = None,
+) -> None:
+    """Set the clinic's nurse ratio, slot grid, booster trigger and opening hours per weekday
+    (a day of None is closed); each open day's shift gets `nurses[weekday]` nurses."""
+    require(actor, Perm.PROTOCOL_MANAGE, clinic)
+    if not 1 <= patients_per_nurse <= 6:
+        raise ValidationError({"patients_per_nurse": "Between 1 and 6 patients per nurse."})
+    if slot_minutes not in (5, 10, 15, 20, 30, 60):
+        raise ValidationError({"slot_minutes": "Choose 5, 10, 15, 20, 30 or 60 minutes."})
+    if not Decimal("0.1") <= booster_loss_fraction <= Decimal("1"):
+        raise ValidationError({"booster_loss_fraction": "Between 0.1 and 1 (half = 0.5)."})
+    for weekday, pair in hours.items():
+        if pair is not None and pair[0] >= pair[1]:
+            raise ValidationError({f"closes_{weekday}": "Closing must come after opening."})
+    with transaction.atomic():
+        row = cap.lock_schedule(clinic)
+        old = [row.patients_per_nurse, row.slot_minutes, str(row.booster_loss_fraction)]
+        row.patients_per_nurse = patients_per_nurse
+        row.slot_minutes = slot_minutes
+        row.booster_loss_fraction = booster_loss_fraction
+        row.updated_by = actor
+        row.save()
+        for weekday, pair in hours.items():
+            OpeningHours.objects.filter(clinic=clinic, weekday=weekday).delete()
+            StaffShift.objects.filter(clinic=clinic, weekday=weekday).delete()
+            if pair is not None:
+                OpeningHours.objects.create(
+                    clinic=clinic, weekday=weekday, opens=pair[0], closes=pair[1]
+                )
+                StaffShift.objects.create(
+                    clinic=clinic,
+                    weekday=weekday,
+                    starts=pair[0],
+                    ends=pair[1],
+                    nurses=(nurses or {}).get(weekday, 2),
+                )
+        record(
+            actor=actor,
+            action=Action.SCHEDULE_SETTINGS_CHANGE,
+            clinic=clinic,
+            obj=row,
+            detail={
+                "before": old,
+                "after": [patients_per_nurse, slot_minutes, str(booster_loss_fraction)],
+                "hours": {str(k): [str(v[0]), str(v[1])] if v else None for k, v in hours.items()},
+            },
+        )
+
+
+def chair_add(*, actor: StaffMember, clinic: Clinic, room_name: str, chair_name: str) -> Chair:
+    """Add an infusion chair to a room (the room is created if new)."""
+    require(actor, Perm.PROTOCOL_MANAGE, clinic)
+    room_name, chair_name = room_name.strip()[:100], chair_name.strip()[:100]
+    if not room_name or not chair_name:
+        raise ValidationError({"chair_name": "Name the room and the chair."})
+    if Chair.objects.filter(clinic=clinic, name=chair_name).exists():
+        raise ValidationError({"chair_name": f"{chair_name} exists already: choose another name."})
+    with transaction.atomic():
+        room, _ = Room.objects.get_or_create(clinic=clinic, name=room_name)
+        chair = Chair.objects.create(clinic=clinic, room=room, name=chair_name)
+        record(
+            actor=actor,
+            action=Action.SCHEDULE_SETTINGS_CHANGE,
+            clinic=clinic,
+            obj=chair,
+            detail={"chair_added": chair_name, "room": room_name},
+        )
+    return chair
