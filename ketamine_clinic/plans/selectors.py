@@ -309,7 +309,7 @@ def patient_ics(patient: Patient) -> str:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
-        "PRODID:-//ketamine-clinic//appointments//EN",
+        "PRODID:-//clinic//appointments//EN"  # no product name: it would say "ketamine",
         "CALSCALE:GREGORIAN",
     ]
     sessions = PlannedSession.objects.filter(
@@ -318,7 +318,7 @@ def patient_ics(patient: Patient) -> str:
     for s in sessions:
         lines += [
             "BEGIN:VEVENT",
-            f"UID:planned-session-{s.pk}@ketamine-clinic",
+            f"UID:planned-session-{s.pk}@appointments",
             f"DTSTAMP:{stamp}",
             f"DTSTART:{s.starts_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
             f"DTEND:{s.ends_at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}",
