@@ -13,9 +13,9 @@ from django.utils import timezone
 from ketamine_clinic.accounts.access import can, clinics_where
 from ketamine_clinic.accounts.models import Clinic
 from ketamine_clinic.accounts.permissions import Perm
-from ketamine_clinic.clinical import courses, outcomes
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import record_list_read
+from ketamine_clinic.clinical import courses, outcomes
 from ketamine_clinic.measures.selectors import WorklistItem, score_histories
 from ketamine_clinic.patients.chart import HeaderItem
 
