@@ -14,6 +14,7 @@ counted from the day of the first session), and from which course week it may st
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -362,7 +363,7 @@ def spacing_problems(
     ordered = sorted(days)
     first = min((d for _, _, d in ordered), default=None)
     per_week: dict[tuple[str, int], int] = {}
-    for (_, _, prev), (seq, phase, day) in zip(ordered, ordered[1:], strict=False):
+    for (_, _, prev), (seq, phase, day) in itertools.pairwise(ordered):
         rule = phases[phase]
         if (day - prev).days < rule.min_gap_days:
             problems.append(

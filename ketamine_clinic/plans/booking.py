@@ -106,13 +106,14 @@ def session_book(
         for other in live:
             gap = abs((cap.local(other.starts_at, clinic).date() - start.date()).days)
             if gap < rule.min_gap_days:
+                earliest = cap.local(other.starts_at, clinic).date() + timedelta(rule.min_gap_days)
                 raise ValidationError(
                     {
                         "starts_at": f"Session {other.sequence} is on "
                         f"{cap.local(other.starts_at, clinic):%Y-%m-%d}: the protocol asks for "
                         f"at least {rule.min_gap_days} days between sessions. The earliest day "
                         "that keeps it: "
-                        f"{cap.local(other.starts_at, clinic).date() + timedelta(rule.min_gap_days):%Y-%m-%d}."
+                        f"{earliest:%Y-%m-%d}."
                     }
                 )
         try:
@@ -133,7 +134,8 @@ def session_book(
         except IntegrityError as error:
             raise ValidationError(
                 {
-                    "starts_at": "Someone booked this chair at this time a moment ago: choose another."
+                    "starts_at": "Someone booked this chair at this time a moment ago: "
+                    "choose another."
                 }
             ) from error
         if plan.status == TreatmentPlan.Status.ACTIVE:
@@ -223,8 +225,8 @@ def session_missed_reschedule(*, actor: StaffMember, session: PlannedSession) ->
         from .services import _book_integration
 
         for slot in proposal.slots:
-            row = moving.get(slot.sequence)
-            if row is None:
+            existing = moving.get(slot.sequence)
+            if existing is None:
                 row = PlannedSession(
                     clinic=clinic,
                     patient=plan.patient,
@@ -235,7 +237,7 @@ def session_missed_reschedule(*, actor: StaffMember, session: PlannedSession) ->
                 )
                 old = None
             else:
-                old = row.starts_at
+                row, old = existing, existing.starts_at
             row.chair_id = slot.chair
             row.starts_at = cap.aware(slot.starts_at, clinic)
             row.ends_at = cap.aware(slot.ends_at, clinic)

@@ -79,7 +79,8 @@ class ScheduleSettingsForm(forms.Form):
             initial[f"opens_{i}"] = hours[i].opens if i in hours else None
             initial[f"closes_{i}"] = hours[i].closes if i in hours else None
             initial[f"nurses_{i}"] = shifts[i].nurses if i in shifts else 2
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         for i in range(7):
             self.fields[f"opens_{i}"] = forms.TimeField(
                 required=False, widget=forms.TimeInput(attrs={"type": "time"})

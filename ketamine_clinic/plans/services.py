@@ -180,7 +180,9 @@ def _validate_protocol(p: Protocol) -> None:
     try:
         cap.phase_rules(p)
     except (KeyError, TypeError, ValueError) as error:
-        raise ValidationError({"phases": f"Each phase needs a name and a session count ({error})."})
+        raise ValidationError(
+            {"phases": f"Each phase needs a name and a session count ({error})."}
+        ) from error
 
 
 def protocol_sign(*, actor: StaffMember, protocol: Protocol) -> Protocol:
@@ -305,7 +307,8 @@ def plan_create(
     if start_date < today:
         raise ValidationError(
             {
-                "start_date": f"{start_date:%Y-%m-%d} is in the past: choose {today:%Y-%m-%d} or later."
+                "start_date": f"{start_date:%Y-%m-%d} is in the past: choose "
+                f"{today:%Y-%m-%d} or later."
             }
         )
     dose_value = _parse_dose(dose, proto)

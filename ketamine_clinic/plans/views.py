@@ -129,7 +129,9 @@ def plan_create(request: StaffRequest, patient_id: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, _errors(error))
     else:
-        messages.error(request, " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, " ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        )
     return redirect("plans:patient", patient_id=patient.pk)
 
 

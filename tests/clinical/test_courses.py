@@ -30,7 +30,7 @@ def test_dose_limits_at_the_edges(dose, ok):
     if ok:
         courses.check_dose(dose, **args)
     else:
-        with pytest.raises(courses.DoseError, match="(above|below) this protocol"):
+        with pytest.raises(courses.DoseError, match=r"(above|below) this protocol"):
             courses.check_dose(dose, **args)
 
 

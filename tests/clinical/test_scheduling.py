@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 
 from hypothesis import given, settings
@@ -67,7 +68,7 @@ def test_esketamine_label_calendar_week_by_week():
     assert set(per_week[5] + per_week[8]) == {"maintenance weekly"}
     later = [s for s in proposal.slots if s.phase == "maintenance every 1–2 weeks"]
     assert len(later) == 4 and (later[0].starts_at.date() - MONDAY).days // 7 + 1 == 9
-    gaps = [(b.starts_at - a.starts_at).days for a, b in zip(later, later[1:])]
+    gaps = [(b.starts_at - a.starts_at).days for a, b in itertools.pairwise(later)]
     assert all(7 <= g <= 14 for g in gaps)
     assert len(proposal.slots) == 16
 
@@ -81,7 +82,7 @@ def test_crps_ten_consecutive_days_warns_when_the_clinic_closes_at_the_weekend()
 
 def test_full_day_moves_the_session_to_the_next_day_that_keeps_the_spacing():
     cap = capacity(chairs=1)
-    # Fill Monday: 8:00–18:00 takes three 160-minute sessions (8:00, 10:40, 13:20; 16:00 ends 18:40).
+    # Three 160-minute sessions fill Monday 8:00–18:00 (a fourth at 16:00 would end 18:40).
     for start in ("08:00", "10:40", "13:20"):
         h, m = map(int, start.split(":"))
         cap.book(1, datetime(2026, 6, 1, h, m), IV)

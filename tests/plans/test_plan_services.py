@@ -3,6 +3,7 @@ booking conflicts, rescheduling a missed session."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -150,7 +151,7 @@ def test_a_missed_session_shifts_the_rest_and_says_what_moved(world, clinic):
     live = list(plan.sessions.filter(status="booked").order_by("starts_at"))
     days = [cap.local(s.starts_at, clinic).date() for s in live]
     assert len(live) == 6
-    assert all((b - a).days >= 2 for a, b in zip(days, days[1:]))
+    assert all((b - a).days >= 2 for a, b in itertools.pairwise(days))
     assert PlannedSession.objects.get(pk=sessions[1].pk).status == "missed"
     assert AuditEvent.objects.filter(action="session.reschedule").count() == 1
 
