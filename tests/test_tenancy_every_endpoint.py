@@ -30,8 +30,12 @@ from ketamine_clinic.inventory import services as ledger
 from ketamine_clinic.inventory.models import Product, Supplier
 from ketamine_clinic.measures import services as measures
 from ketamine_clinic.patients import services as chart
+from ketamine_clinic.plans import services as plans
+from ketamine_clinic.plans.models import Chair, Room
+from ketamine_clinic.plans.services import protocols_seed
 from ketamine_clinic.screening import services as screening
 from tests.conftest import PASSWORD, enrol_totp, make_staff
+from tests.plans.conftest import next_monday
 from tests.screening.test_screening import _intake, _png
 
 ROLES = ["admin", "prescriber", "nurse", "frontdesk", "auditor"]
@@ -128,6 +132,16 @@ def foreign(world) -> Foreign:
         discovered_on=timezone.localdate(),
         circumstances="Vial dropped in the car park.",
     )
+    chart.weight_record(actor=nurse2, patient=patient, weight_kg=Decimal("80"))
+    protocols_seed(clinic=world.clinic2)
+    room = Room.objects.create(clinic=world.clinic2, name="South room")
+    Chair.objects.create(clinic=world.clinic2, room=room, name="South chair")
+    south_plan = plans.plan_create(
+        actor=make_staff(world.org, "prescriber2", world.clinic2, "prescriber"),
+        patient=patient,
+        protocol="iv-ketamine-induction",
+        start_date=next_monday(),
+    ).plan
     elsewhere = Organization.objects.create(name="Harbour Health", mrn_prefix="HH")
     Clinic.objects.create(organization=elsewhere, name="Harbour")
     their_product = Product.objects.create(
@@ -164,6 +178,9 @@ def foreign(world) -> Foreign:
             "product_id": their_product.pk,
             "supplier_id": their_supplier.pk,
             "clinic_id": world.clinic2.pk,
+            "plan_id": south_plan.pk,
+            "planned_session_id": south_plan.sessions.first().pk,
+            "protocol_id": south_plan.protocol_id,
         }
     )
 

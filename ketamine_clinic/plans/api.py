@@ -263,12 +263,15 @@ class MovedOut(Schema):
 
 
 @router.post(
-    "/sessions/{session_id}/missed", response={200: list[MovedOut], 404: ErrorOut, 422: ErrorOut}
+    "/planned-sessions/{planned_session_id}/missed",
+    response={200: list[MovedOut], 404: ErrorOut, 422: ErrorOut},
 )
-def session_missed(request: HttpRequest, session_id: int) -> list[Any]:
-    """Mark a session missed and shift the rest of the course; answers what moved."""
+def session_missed(request: HttpRequest, planned_session_id: int) -> list[Any]:
+    """Mark a planned session missed and shift the rest of the course; answers what moved."""
     staff = _staff(request)
-    session = find_one(staff, Perm.SCHEDULE_BOOK, PlannedSession.objects.all(), pk=session_id)
+    session = find_one(
+        staff, Perm.SCHEDULE_BOOK, PlannedSession.objects.all(), pk=planned_session_id
+    )
     return list(booking.session_missed_reschedule(actor=staff, session=session))
 
 

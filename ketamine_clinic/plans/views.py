@@ -20,6 +20,7 @@ from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, read_one, record_list_read
 from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
 from ketamine_clinic.clinical.protocol_library import CLINIC_DEFAULT
+from ketamine_clinic.common.forms import add_service_errors
 from ketamine_clinic.patients.chart import chart_context
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.pk.prediction_block import prediction_block
@@ -168,9 +169,9 @@ def plan_action(request: StaffRequest, plan_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def session_missed(request: StaffRequest, session_id: int) -> HttpResponse:
+def session_missed(request: StaffRequest, planned_session_id: int) -> HttpResponse:
     session = find_one(
-        request.user, Perm.SCHEDULE_BOOK, PlannedSession.objects.all(), pk=session_id
+        request.user, Perm.SCHEDULE_BOOK, PlannedSession.objects.all(), pk=planned_session_id
     )
     try:
         moves = booking.session_missed_reschedule(actor=request.user, session=session)
@@ -219,7 +220,7 @@ def schedule_day(request: StaffRequest) -> HttpResponse:
     rows, hours = selectors.schedule_day(clinic, day)
     record_list_read(
         request.user,
-        [item["session"] for row in rows for item in row.sessions],  # type: ignore[misc]
+        [item["session"] for row in rows for item in row.sessions],
         action=Action.SCHEDULE_VIEW,
         detail={"date": f"{day}", "view": "day"},
     )
@@ -332,8 +333,6 @@ def protocol_detail(request: StaffRequest, protocol_id: int) -> HttpResponse:
                 messages.success(request, f"Version {new.version} drafted: a prescriber signs it.")
                 return redirect("plans:protocol", protocol_id=new.pk)
             except ValidationError as error:
-                from ketamine_clinic.web.forms import add_service_errors
-
                 add_service_errors(form, error)
     rows = [
         (name, getattr(protocol, name), protocol.provenance.get(name, ""))
@@ -382,8 +381,6 @@ def schedule_settings(request: StaffRequest) -> HttpResponse:
                 messages.success(request, "Schedule settings saved.")
                 return redirect(f"{request.path}?clinic={clinic.pk}")
             except (ValidationError, InvalidOperation) as error:
-                from ketamine_clinic.web.forms import add_service_errors
-
                 if isinstance(error, ValidationError):
                     add_service_errors(form, error)
     from .models import Chair
