@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.screening",
     "ketamine_clinic.inventory",
     "ketamine_clinic.pk",
+    "ketamine_clinic.plans",
     "ketamine_clinic.web",
 ]
 
