@@ -45,6 +45,10 @@ class Perm(StrEnum):
     INVENTORY_RECORD = "inventory.record"  # receive stock, draw doses, record waste, count
     INVENTORY_ADJUST = "inventory.adjust"  # resolve a count discrepancy with an adjustment
     INVENTORY_SETTINGS = "inventory.settings"  # products, suppliers and the count interval
+    SESSION_VIEW = "session.view"  # see treatment sessions, the Today screen and their records
+    SESSION_RECORD = "session.record"  # check in, dose, verify, record vitals, discharge, sign
+    SESSION_OVERRIDE = "session.override"  # walk-ins, BP holds, dose sign-off, discharge override
+    READINESS_CHECK = "session.readiness"  # log a room's emergency readiness check
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -69,6 +73,12 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.INVENTORY_SETTINGS: (
         "Manage controlled-substance products, suppliers and the count interval"
     ),
+    Perm.SESSION_VIEW: "See treatment sessions and the Today screen",
+    Perm.SESSION_RECORD: "Run a session: check-in, dose, verify, vitals, discharge, note",
+    Perm.SESSION_OVERRIDE: (
+        "Book walk-ins; sign BP holds, doses above limits, discharge overrides, symptom outcomes"
+    ),
+    Perm.READINESS_CHECK: "Log a room's emergency readiness check",
 }
 
 _CLINICIAN = {
@@ -83,6 +93,9 @@ _CLINICIAN = {
     Perm.CONSENT_COLLECT,
     Perm.INVENTORY_VIEW,
     Perm.INVENTORY_RECORD,
+    Perm.SESSION_VIEW,
+    Perm.SESSION_RECORD,
+    Perm.READINESS_CHECK,
 }
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
@@ -109,6 +122,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.RULES_MANAGE,
             Perm.INVENTORY_ADJUST,
             Perm.INVENTORY_SETTINGS,
+            Perm.SESSION_OVERRIDE,
         }
     ),
     Role.NURSE: frozenset(_CLINICIAN),

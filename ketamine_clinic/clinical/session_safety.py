@@ -95,6 +95,13 @@ LIMITS: dict[str, LimitInfo] = {
 }
 
 
+def _n(value: Decimal | int | None) -> str:
+    """A number as a clinician writes it: 128, not 128.0; 36.8 stays 36.8."""
+    if value is None:
+        return "—"
+    return format(Decimal(value).normalize(), "f")
+
+
 class LimitsError(ValueError):
     """A protocol's override that cannot be used; `field` names it."""
 
@@ -224,25 +231,25 @@ def bp_gate(limits: SessionLimits, sbp: Decimal, dbp: Decimal) -> BpGate:
     """Where a pre-dose BP falls: above the stop values only with a documented emergency reason,
     above the hold values only with a prescriber's sign-off, above the weigh values with a
     documented weighing of the risk ("above" is strictly greater)."""
-    bp = f"{sbp}/{dbp} mmHg"
+    bp = f"{_n(sbp)}/{_n(dbp)} mmHg"
     if sbp > limits.bp_stop_sbp or dbp > limits.bp_stop_dbp:
         return BpGate(
             GATE_STOP,
-            f"{bp} is above {limits.bp_stop_sbp}/{limits.bp_stop_dbp}: do not proceed without a "
+            f"{bp} is above {_n(limits.bp_stop_sbp)}/{_n(limits.bp_stop_dbp)}: do not proceed without a "
             "documented emergency reason signed by a prescriber.",
             limits.source("bp_stop_sbp"),
         )
     if sbp > limits.bp_hold_sbp or dbp > limits.bp_hold_dbp:
         return BpGate(
             GATE_HOLD,
-            f"{bp} is above {limits.bp_hold_sbp}/{limits.bp_hold_dbp}: hold unless a prescriber "
+            f"{bp} is above {_n(limits.bp_hold_sbp)}/{_n(limits.bp_hold_dbp)}: hold unless a prescriber "
             "signs to proceed.",
             limits.source("bp_hold_sbp"),
         )
     if sbp > limits.bp_weigh_sbp or dbp > limits.bp_weigh_dbp:
         return BpGate(
             GATE_WEIGH,
-            f"{bp} is above {limits.bp_weigh_sbp}/{limits.bp_weigh_dbp}: weigh the short-term "
+            f"{bp} is above {_n(limits.bp_weigh_sbp)}/{_n(limits.bp_weigh_dbp)}: weigh the short-term "
             "rise against the benefit, and document the decision.",
             limits.source("bp_weigh_sbp"),
         )
@@ -286,17 +293,27 @@ def reading_alerts(
         alerts.append(Alert(code, level, message, limits.source(limit)))
 
     if sbp is not None and sbp >= limits.alert_sbp:
-        add("sbp_high", LEVEL_DANGER, f"Systolic {sbp} mmHg ≥ {limits.alert_sbp}.", "alert_sbp")
+        add(
+            "sbp_high",
+            LEVEL_DANGER,
+            f"Systolic {_n(sbp)} mmHg ≥ {_n(limits.alert_sbp)}.",
+            "alert_sbp",
+        )
     if dbp is not None and dbp >= limits.alert_dbp:
-        add("dbp_high", LEVEL_DANGER, f"Diastolic {dbp} mmHg ≥ {limits.alert_dbp}.", "alert_dbp")
+        add(
+            "dbp_high",
+            LEVEL_DANGER,
+            f"Diastolic {_n(dbp)} mmHg ≥ {_n(limits.alert_dbp)}.",
+            "alert_dbp",
+        )
     if sbp is not None and baseline.sbp is not None:
         rise = sbp - baseline.sbp
         if rise >= limits.alert_sbp_rise:
             add(
                 "sbp_rise",
                 LEVEL_DANGER,
-                f"Systolic up {rise} mmHg from baseline {baseline.sbp} "
-                f"(≥ {limits.alert_sbp_rise}).",
+                f"Systolic up {_n(rise)} mmHg from baseline {_n(baseline.sbp)} "
+                f"(≥ {_n(limits.alert_sbp_rise)}).",
                 "alert_sbp_rise",
             )
     if dbp is not None and baseline.dbp is not None:
@@ -305,26 +322,36 @@ def reading_alerts(
             add(
                 "dbp_rise",
                 LEVEL_DANGER,
-                f"Diastolic up {rise} mmHg from baseline {baseline.dbp} "
-                f"(≥ {limits.alert_dbp_rise}).",
+                f"Diastolic up {_n(rise)} mmHg from baseline {_n(baseline.dbp)} "
+                f"(≥ {_n(limits.alert_dbp_rise)}).",
                 "alert_dbp_rise",
             )
     if hr is not None and hr > limits.alert_hr_high:
         add(
             "hr_high",
             LEVEL_DANGER,
-            f"Heart rate {hr}/min > {limits.alert_hr_high}.",
+            f"Heart rate {_n(hr)}/min > {_n(limits.alert_hr_high)}.",
             "alert_hr_high",
         )
     if hr is not None and hr < limits.alert_hr_low:
-        add("hr_low", LEVEL_DANGER, f"Heart rate {hr}/min < {limits.alert_hr_low}.", "alert_hr_low")
+        add(
+            "hr_low",
+            LEVEL_DANGER,
+            f"Heart rate {_n(hr)}/min < {_n(limits.alert_hr_low)}.",
+            "alert_hr_low",
+        )
     if spo2 is not None and spo2 < limits.alert_spo2_low:
-        add("spo2_low", LEVEL_DANGER, f"SpO2 {spo2}% < {limits.alert_spo2_low}%.", "alert_spo2_low")
+        add(
+            "spo2_low",
+            LEVEL_DANGER,
+            f"SpO2 {_n(spo2)}% < {_n(limits.alert_spo2_low)}%.",
+            "alert_spo2_low",
+        )
     if rr is not None and rr < limits.alert_rr_low:
         add(
             "rr_low",
             LEVEL_DANGER,
-            f"Respiratory rate {rr}/min < {limits.alert_rr_low}.",
+            f"Respiratory rate {_n(rr)}/min < {_n(limits.alert_rr_low)}.",
             "alert_rr_low",
         )
     if moaas is not None:
@@ -332,7 +359,7 @@ def reading_alerts(
             add(
                 "moaas_low",
                 LEVEL_DANGER,
-                f"MOAA/S {moaas} ≤ {limits.alert_moaas_at_most}.",
+                f"MOAA/S {_n(moaas)} ≤ {_n(limits.alert_moaas_at_most)}.",
                 "alert_moaas_at_most",
             )
         elif baseline.moaas is not None and moaas < baseline.moaas:
@@ -340,7 +367,7 @@ def reading_alerts(
                 Alert(
                     "moaas_drop",
                     LEVEL_WARNING,
-                    f"MOAA/S {moaas}, down from {baseline.moaas} before the dose: sedation.",
+                    f"MOAA/S {_n(moaas)}, down from {_n(baseline.moaas)} before the dose: sedation.",
                     PI_SEDATION,
                 )
             )
@@ -474,9 +501,9 @@ def discharge_criteria(limits: SessionLimits, facts: DischargeFacts) -> list[Cri
     out.append(
         Criterion(
             "monitoring_time",
-            f"Monitored at least {facts.minimum_minutes} min after administration",
+            f"Monitored at least {_n(facts.minimum_minutes)} min after administration",
             minutes is not None and minutes >= facts.minimum_minutes,
-            "administration not finished" if minutes is None else f"{minutes} min so far",
+            "administration not finished" if minutes is None else f"{_n(minutes)} min so far",
             facts.minimum_source,
         )
     )
@@ -488,11 +515,11 @@ def discharge_criteria(limits: SessionLimits, facts: DischargeFacts) -> list[Cri
         problems = []
         if last["sbp"] > base.sbp + limits.discharge_sbp_within:
             problems.append(
-                f"systolic {last['sbp']} > baseline {base.sbp} + {limits.discharge_sbp_within}"
+                f"systolic {_n(last['sbp'])} > baseline {_n(base.sbp)} + {_n(limits.discharge_sbp_within)}"
             )
         if last["dbp"] > base.dbp + limits.discharge_dbp_within:
             problems.append(
-                f"diastolic {last['dbp']} > baseline {base.dbp} + {limits.discharge_dbp_within}"
+                f"diastolic {_n(last['dbp'])} > baseline {_n(base.dbp)} + {_n(limits.discharge_dbp_within)}"
             )
         last_hr = next((r["hr"] for r in reversed(facts.last_readings) if "hr" in r), None)
         if (
@@ -501,11 +528,11 @@ def discharge_criteria(limits: SessionLimits, facts: DischargeFacts) -> list[Cri
             and (last_hr > base.hr + limits.discharge_hr_within)
         ):
             problems.append(
-                f"heart rate {last_hr} > baseline {base.hr} + {limits.discharge_hr_within}"
+                f"heart rate {_n(last_hr)} > baseline {_n(base.hr)} + {_n(limits.discharge_hr_within)}"
             )
         within = not problems
         detail = "; ".join(problems) or (
-            f"last {last['sbp']}/{last['dbp']} vs baseline {base.sbp}/{base.dbp}"
+            f"last {_n(last['sbp'])}/{_n(last['dbp'])} vs baseline {_n(base.sbp)}/{_n(base.dbp)}"
         )
     out.append(
         Criterion(
@@ -521,7 +548,7 @@ def discharge_criteria(limits: SessionLimits, facts: DischargeFacts) -> list[Cri
         before, now = bp[-2], bp[-1]
         tolerance = limits.discharge_bp_stable_mmhg
         stable = now["sbp"] <= before["sbp"] + tolerance and now["dbp"] <= before["dbp"] + tolerance
-        detail = f"{before['sbp']}/{before['dbp']} then {now['sbp']}/{now['dbp']}"
+        detail = f"{_n(before['sbp'])}/{_n(before['dbp'])} then {_n(now['sbp'])}/{_n(now['dbp'])}"
     out.append(
         Criterion(
             "bp_stable",

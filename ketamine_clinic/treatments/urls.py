@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "treatments"
+
+urlpatterns = [
+    path("today/", views.today, name="today"),
+    path("patient/<int:patient_id>/", views.patient_sessions, name="patient"),
+    path("<int:session_id>/", views.session_page, name="session"),
+    path("<int:session_id>/<str:step>/", views.session_step, name="step"),
+    path("rooms/readiness/", views.room_readiness, name="readiness"),
+]
