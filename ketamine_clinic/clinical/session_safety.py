@@ -235,21 +235,24 @@ def bp_gate(limits: SessionLimits, sbp: Decimal, dbp: Decimal) -> BpGate:
     if sbp > limits.bp_stop_sbp or dbp > limits.bp_stop_dbp:
         return BpGate(
             GATE_STOP,
-            f"{bp} is above {_n(limits.bp_stop_sbp)}/{_n(limits.bp_stop_dbp)}: do not proceed without a "
+            f"{bp} is above {_n(limits.bp_stop_sbp)}/{_n(limits.bp_stop_dbp)}: "
+            "do not proceed without a "
             "documented emergency reason signed by a prescriber.",
             limits.source("bp_stop_sbp"),
         )
     if sbp > limits.bp_hold_sbp or dbp > limits.bp_hold_dbp:
         return BpGate(
             GATE_HOLD,
-            f"{bp} is above {_n(limits.bp_hold_sbp)}/{_n(limits.bp_hold_dbp)}: hold unless a prescriber "
+            f"{bp} is above {_n(limits.bp_hold_sbp)}/{_n(limits.bp_hold_dbp)}: "
+            "hold unless a prescriber "
             "signs to proceed.",
             limits.source("bp_hold_sbp"),
         )
     if sbp > limits.bp_weigh_sbp or dbp > limits.bp_weigh_dbp:
         return BpGate(
             GATE_WEIGH,
-            f"{bp} is above {_n(limits.bp_weigh_sbp)}/{_n(limits.bp_weigh_dbp)}: weigh the short-term "
+            f"{bp} is above {_n(limits.bp_weigh_sbp)}/{_n(limits.bp_weigh_dbp)}: "
+            "weigh the short-term "
             "rise against the benefit, and document the decision.",
             limits.source("bp_weigh_sbp"),
         )
@@ -367,7 +370,8 @@ def reading_alerts(
                 Alert(
                     "moaas_drop",
                     LEVEL_WARNING,
-                    f"MOAA/S {_n(moaas)}, down from {_n(baseline.moaas)} before the dose: sedation.",
+                    f"MOAA/S {_n(moaas)}, down from {_n(baseline.moaas)} before the dose: "
+                    "sedation.",
                     PI_SEDATION,
                 )
             )
@@ -515,11 +519,13 @@ def discharge_criteria(limits: SessionLimits, facts: DischargeFacts) -> list[Cri
         problems = []
         if last["sbp"] > base.sbp + limits.discharge_sbp_within:
             problems.append(
-                f"systolic {_n(last['sbp'])} > baseline {_n(base.sbp)} + {_n(limits.discharge_sbp_within)}"
+                f"systolic {_n(last['sbp'])} > baseline {_n(base.sbp)} + "
+                f"{_n(limits.discharge_sbp_within)}"
             )
         if last["dbp"] > base.dbp + limits.discharge_dbp_within:
             problems.append(
-                f"diastolic {_n(last['dbp'])} > baseline {_n(base.dbp)} + {_n(limits.discharge_dbp_within)}"
+                f"diastolic {_n(last['dbp'])} > baseline {_n(base.dbp)} + "
+                f"{_n(limits.discharge_dbp_within)}"
             )
         last_hr = next((r["hr"] for r in reversed(facts.last_readings) if "hr" in r), None)
         if (
@@ -528,7 +534,8 @@ def discharge_criteria(limits: SessionLimits, facts: DischargeFacts) -> list[Cri
             and (last_hr > base.hr + limits.discharge_hr_within)
         ):
             problems.append(
-                f"heart rate {_n(last_hr)} > baseline {_n(base.hr)} + {_n(limits.discharge_hr_within)}"
+                f"heart rate {_n(last_hr)} > baseline {_n(base.hr)} + "
+                f"{_n(limits.discharge_hr_within)}"
             )
         within = not problems
         detail = "; ".join(problems) or (

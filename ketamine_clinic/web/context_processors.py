@@ -27,5 +27,6 @@ def clinic_shell(request: HttpRequest) -> dict[str, Any]:
             "measure_settings": can(user, Perm.SCHEDULE_MANAGE),
             "rules": can(user, Perm.RULES_MANAGE),
             "inventory": can(user, Perm.INVENTORY_VIEW),
+            "today": can(user, Perm.SESSION_VIEW),
         }
     return context
