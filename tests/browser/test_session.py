@@ -15,7 +15,7 @@ from ketamine_clinic.treatments import closing, services
 from ketamine_clinic.treatments.models import TreatmentSession
 from tests.browser.test_login_and_chart import assert_no_inline_script
 from tests.browser.test_self_report_alert import PASSWORD, Staff, sign_in
-from tests.treatments.conftest import bay, walk_in  # noqa: F401 (the fixture)
+from tests.treatments.conftest import bay, walk_in  # noqa: F401 (bay: the fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,13 @@ def clock(monkeypatch):
     return c
 
 
-def test_a_whole_iv_session_with_a_high_bp_alert(live_server, world, bay, clock, page: Page):
+def test_a_whole_iv_session_with_a_high_bp_alert(
+    live_server,
+    world,
+    bay,  # noqa: F811
+    clock,
+    page: Page,
+):
     base = live_server.url
     nurse = Staff(world.nurse)
     session = walk_in(world, bay)
