@@ -333,6 +333,10 @@ def test_using_a_token_stamps_last_used_at(world, client):
                 "screening.review",
                 "screening.rules",
                 "screening.view",
+                "session.override",
+                "session.readiness",
+                "session.record",
+                "session.view",
             ],
         ),
         (
@@ -350,6 +354,9 @@ def test_using_a_token_stamps_last_used_at(world, client):
                 "patient.register",
                 "screening.enter",
                 "screening.view",
+                "session.readiness",
+                "session.record",
+                "session.view",
             ],
         ),
         (
