@@ -18,7 +18,12 @@ def test_the_matrix():
         Perm.PATIENT_REGISTER,
         Perm.SELF_REPORT_SEND,
         Perm.CONSENT_COLLECT,
+        Perm.SCHEDULE_VIEW,  # the front desk books sessions (issue #10), sees no dose
+        Perm.SCHEDULE_BOOK,
     }
+    assert (
+        Perm.PLAN_MANAGE in MATRIX[Role.PRESCRIBER] and Perm.PLAN_MANAGE not in MATRIX[Role.NURSE]
+    )
     assert MATRIX[Role.AUDITOR] == {Perm.AUDIT_VIEW, Perm.INVENTORY_VIEW}
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.NURSE]
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.PRESCRIBER]

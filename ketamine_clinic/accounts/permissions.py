@@ -49,6 +49,11 @@ class Perm(StrEnum):
     SESSION_RECORD = "session.record"  # check in, dose, verify, record vitals, discharge, sign
     SESSION_OVERRIDE = "session.override"  # walk-ins, BP holds, dose sign-off, discharge override
     READINESS_CHECK = "session.readiness"  # log a room's emergency readiness check
+    PLAN_VIEW = "plans.view"  # see treatment plans, their doses and cumulative exposure
+    PLAN_MANAGE = "plans.manage"  # create, sign and change treatment plans; sign protocols
+    SCHEDULE_VIEW = "plans.schedule_view"  # see the day and week views of the treatment schedule
+    SCHEDULE_BOOK = "plans.book"  # book, reschedule and cancel treatment sessions
+    PROTOCOL_MANAGE = "plans.protocols"  # draft protocol versions; chairs, hours, shifts, ratio
 
 
 PERM_LABELS: dict[Perm, str] = {
@@ -79,6 +84,13 @@ PERM_LABELS: dict[Perm, str] = {
         "Book walk-ins; sign BP holds, doses above limits, discharge overrides, symptom outcomes"
     ),
     Perm.READINESS_CHECK: "Log a room's emergency readiness check",
+    Perm.PLAN_VIEW: "See treatment plans, their doses and cumulative exposure",
+    Perm.PLAN_MANAGE: "Create, sign and change treatment plans; sign protocol versions",
+    Perm.SCHEDULE_VIEW: "See the treatment schedule (day and week views)",
+    Perm.SCHEDULE_BOOK: "Book, reschedule and cancel treatment sessions",
+    Perm.PROTOCOL_MANAGE: (
+        "Draft protocol versions; set chairs, opening hours, staff shifts and the nurse ratio"
+    ),
 }
 
 _CLINICIAN = {
@@ -96,6 +108,9 @@ _CLINICIAN = {
     Perm.SESSION_VIEW,
     Perm.SESSION_RECORD,
     Perm.READINESS_CHECK,
+    Perm.PLAN_VIEW,
+    Perm.SCHEDULE_VIEW,
+    Perm.SCHEDULE_BOOK,
 }
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
@@ -110,6 +125,8 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.INVENTORY_RECORD,
             Perm.INVENTORY_ADJUST,
             Perm.INVENTORY_SETTINGS,
+            Perm.SCHEDULE_VIEW,
+            Perm.PROTOCOL_MANAGE,
         }
     ),
     # Only a prescriber acknowledges a safety alert (issue #3).
@@ -123,12 +140,21 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.INVENTORY_ADJUST,
             Perm.INVENTORY_SETTINGS,
             Perm.SESSION_OVERRIDE,
+            Perm.PLAN_MANAGE,
+            Perm.PROTOCOL_MANAGE,
         }
     ),
     Role.NURSE: frozenset(_CLINICIAN),
     # Front desk sends questionnaires and sees what is due, not the answers.
     Role.FRONT_DESK: frozenset(
-        {Perm.CHART_VIEW, Perm.PATIENT_REGISTER, Perm.SELF_REPORT_SEND, Perm.CONSENT_COLLECT}
+        {
+            Perm.CHART_VIEW,
+            Perm.PATIENT_REGISTER,
+            Perm.SELF_REPORT_SEND,
+            Perm.CONSENT_COLLECT,
+            Perm.SCHEDULE_VIEW,
+            Perm.SCHEDULE_BOOK,
+        }
     ),
     # An inspector's view: the audit trail and the controlled-substance records.
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.INVENTORY_VIEW}),

@@ -171,6 +171,24 @@ def due_questionnaires(actor: StaffMember, today: date | None = None) -> list[Du
 TREATMENT_TIMES_PROVIDERS: list[Callable[[Patient], list[datetime]]] = []
 
 
+@dataclass(frozen=True)
+class WorklistItem:
+    """One row another capability adds to the worklist (e.g. a booster due)."""
+
+    section: str  # the heading it is listed under
+    patient: Patient
+    what: str
+    url: str
+
+
+# Later capabilities (treatment plans) add a provider of worklist rows for a reader.
+WORKLIST_PROVIDERS: list[Callable[[StaffMember], list[WorklistItem]]] = []
+
+
+def worklist_items(actor: StaffMember) -> list[WorklistItem]:
+    return [item for provider in WORKLIST_PROVIDERS for item in provider(actor)]
+
+
 def treatment_times(patient: Patient) -> list[datetime]:
     return sorted(t for provider in TREATMENT_TIMES_PROVIDERS for t in provider(patient))
 

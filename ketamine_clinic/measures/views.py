@@ -195,6 +195,7 @@ def worklist(request: StaffRequest) -> HttpResponse:
             "can_view_measures": can(request.user, Perm.MEASURES_VIEW),
             "due": selectors.due_questionnaires(request.user),
             "can_send": can(request.user, Perm.SELF_REPORT_SEND),
+            "other_items": selectors.worklist_items(request.user),
         },
     )
 

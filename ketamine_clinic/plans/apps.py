@@ -5,3 +5,15 @@ class PlansConfig(AppConfig):
     name = "ketamine_clinic.plans"
     label = "plans"
     verbose_name = "Protocols, treatment plans and the schedule"
+
+    def ready(self) -> None:
+        from ketamine_clinic.accounts.permissions import Perm
+        from ketamine_clinic.measures.selectors import WORKLIST_PROVIDERS
+        from ketamine_clinic.patients.chart import ChartTab, register_header_items, register_tab
+
+        from .selectors import booster_worklist_items, plan_header_items
+
+        register_tab(ChartTab("plan", "Plan", "plans:patient", order=20, perm=Perm.PLAN_VIEW))
+        register_header_items(plan_header_items)
+        if booster_worklist_items not in WORKLIST_PROVIDERS:
+            WORKLIST_PROVIDERS.append(booster_worklist_items)

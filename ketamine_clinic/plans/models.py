@@ -302,7 +302,7 @@ class PlannedSession(models.Model):
                 name="one_session_per_chair_start",
             ),
             models.UniqueConstraint(
-                fields=["plan", "sequence"],
+                fields=["plan", "kind", "sequence"],
                 condition=Q(status__in=["booked", "checked_in", "completed"]),
                 name="one_live_session_per_sequence",
             ),

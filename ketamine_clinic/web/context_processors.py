@@ -28,5 +28,6 @@ def clinic_shell(request: HttpRequest) -> dict[str, Any]:
             "rules": can(user, Perm.RULES_MANAGE),
             "inventory": can(user, Perm.INVENTORY_VIEW),
             "today": can(user, Perm.SESSION_VIEW),
+            "schedule": can(user, Perm.SCHEDULE_VIEW),
         }
     return context

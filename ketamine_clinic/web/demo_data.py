@@ -19,7 +19,7 @@ from ketamine_clinic.audit.context import AuditContext, set_context
 from ketamine_clinic.clinical.medications import KetamineInteractionClass as MedClass
 from ketamine_clinic.patients import services
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.web import demo_inventory, demo_measures, demo_screening
+from ketamine_clinic.web import demo_inventory, demo_measures, demo_plans, demo_screening
 
 DEMO_PASSWORD = "ketamine-demo-2026"
 CLINIC_1 = "Riverbend Downtown"
@@ -201,6 +201,16 @@ def seed() -> str:
     )
     demo_screening.seed(
         rng, clinic1_patients[4:16], staff["nurse"], staff["prescriber"], staff["frontdesk"]
+    )
+    demo_plans.seed(
+        rng,
+        clinics[CLINIC_1],
+        clinic1_patients[4:16],
+        clinic1_patients[16:20],
+        staff["prescriber"],
+        staff["nurse"],
+        staff["admin"],
+        staff["frontdesk"],
     )
     return f"Demo loaded: 1 organisation, 2 clinics, {len(staff)} staff, {count} patients."
 

@@ -32,7 +32,7 @@ def signature_png(name: str, rng: random.Random) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _intake(patient: Patient, rng: random.Random, **overrides: Any) -> dict[str, Any]:
+def intake_for(patient: Patient, rng: random.Random, **overrides: Any) -> dict[str, Any]:
     intake: dict[str, Any] = {
         "route": "iv",
         "age_years": patient.age_on(patient.created_at.date()),
@@ -68,14 +68,14 @@ def seed(
             services.screening_record(
                 actor=nurse,
                 patient=patient,
-                intake=_intake(patient, rng, systolic_bp=150, diastolic_bp=95),
+                intake=intake_for(patient, rng, systolic_bp=150, diastolic_bp=95),
             )
             continue
         if index == 1:  # not eligible
             services.screening_record(
                 actor=nurse,
                 patient=patient,
-                intake=_intake(patient, rng, conditions=["psychosis_current"]),
+                intake=intake_for(patient, rng, conditions=["psychosis_current"]),
                 notes="Hears voices most days since the spring; referred back to psychiatry.",
             )
             continue
@@ -83,7 +83,7 @@ def seed(
             screening = services.screening_record(
                 actor=nurse,
                 patient=patient,
-                intake=_intake(patient, rng, systolic_bp=146, diastolic_bp=88),
+                intake=intake_for(patient, rng, systolic_bp=146, diastolic_bp=88),
             )
             services.screening_review(
                 actor=prescriber,
@@ -95,7 +95,7 @@ def seed(
         elif index % 4 == 3:
             continue  # not screened yet: shows on the chart as "screen the patient first"
         else:
-            services.screening_record(actor=nurse, patient=patient, intake=_intake(patient, rng))
+            services.screening_record(actor=nurse, patient=patient, intake=intake_for(patient, rng))
         name = f"{patient.legal_given_name} {patient.legal_family_name}"
         consent = services.consent_sign(
             actor=frontdesk,
