@@ -26,7 +26,7 @@ from ketamine_clinic.clinical.session_safety import (
 from ketamine_clinic.inventory import services as ledger
 from ketamine_clinic.inventory.models import LedgerEntry
 from ketamine_clinic.measures import services as measures
-from ketamine_clinic.plans.models import PlannedSession
+from ketamine_clinic.plans import booking
 
 from .flowsheet import baseline_of
 from .models import (
@@ -196,9 +196,12 @@ def discharge_record(
         )
         session.state = State.DISCHARGED
         session.save(update_fields=["state"])
-        if session.planned_session_id:
-            PlannedSession.objects.filter(pk=session.planned_session_id).update(
-                status=PlannedSession.Status.COMPLETED, dose_mg_given=session.dose.dose_mg
+        if session.planned_session is not None:
+            booking.session_set_status(
+                actor=actor,
+                session=session.planned_session,
+                status="completed",
+                dose_mg_given=session.dose.dispense.administered_mg,
             )
         if session.is_esketamine:
             RemsMonitoringForm.objects.create(

@@ -38,7 +38,8 @@ from ketamine_clinic.measures import services as measures
 from ketamine_clinic.measures.models import Assessment, SafetyAlert
 from ketamine_clinic.patients import services as patient_services
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.plans.models import Chair, PlannedSession, Protocol, Room
+from ketamine_clinic.plans import booking
+from ketamine_clinic.plans.models import Chair, PlannedSession, Protocol, Room, TreatmentPlan
 from ketamine_clinic.screening.services import treatment_readiness
 
 from .models import (
@@ -123,12 +124,18 @@ def _when(at: datetime | None, session: TreatmentSession, field: str = "taken_at
 
 
 def session_book(*, actor: StaffMember, planned_session: PlannedSession) -> TreatmentSession:
-    """Open the treatment session of a booked planned session (once)."""
+    """Open the treatment session of a booked planned session of an active plan (once). The
+    session runs on the plan's protocol version and dose; the plans app already made the
+    questionnaires due when it booked the session."""
     require(actor, Perm.SESSION_RECORD, planned_session.clinic, planned_session.patient)
     if planned_session.kind != PlannedSession.Kind.DOSING or planned_session.chair_id is None:
         raise ValidationError({"planned_session": "Only a dosing session on a chair is run here."})
     if planned_session.status != PlannedSession.Status.BOOKED:
         raise ValidationError({"planned_session": "This planned session is not booked."})
+    if planned_session.plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(
+            {"planned_session": "The plan is not active: a prescriber must sign it first."}
+        )
     if TreatmentSession.objects.filter(planned_session=planned_session).exists():
         raise ValidationError({"planned_session": "This session is already open."})
     protocol = planned_session.plan.protocol
@@ -142,13 +149,6 @@ def session_book(*, actor: StaffMember, planned_session: PlannedSession) -> Trea
             route=protocol.route,
             scheduled_at=planned_session.starts_at,
             created_by=actor,
-        )
-        measures.treatment_event_recorded(
-            actor=actor,
-            patient=session.patient,
-            kind="session_scheduled",
-            at=session.scheduled_at,
-            event_ref=f"session-{session.pk}",
         )
         record(
             actor=actor,
@@ -519,9 +519,9 @@ def check_in(
         session.bp_gate_level = gate.level
         session.pre_dose_moaas = data.pre_dose_moaas
         session.save(update_fields=["state", "checked_in_at", "bp_gate_level", "pre_dose_moaas"])
-        if session.planned_session_id:
-            PlannedSession.objects.filter(pk=session.planned_session_id).update(
-                status=PlannedSession.Status.CHECKED_IN
+        if session.planned_session is not None:
+            booking.session_set_status(
+                actor=actor, session=session.planned_session, status="checked_in"
             )
         record(
             actor=actor,
