@@ -32,6 +32,18 @@ def session_open(actor: StaffMember, session_id: int) -> TreatmentSession:
     )
 
 
+def session_for_document(actor: StaffMember, session_id: int, document: str) -> TreatmentSession:
+    """The session, to print (404 unless visible; audited as a PDF read naming the document)."""
+    return read_one(
+        actor,
+        Perm.SESSION_VIEW,
+        TreatmentSession.objects.select_related(*_RELATED),
+        action=Action.SESSION_PDF,
+        detail={"document": document},
+        pk=session_id,
+    )
+
+
 def session_for(actor: StaffMember, session_id: int) -> TreatmentSession:
     """The session, for a write (404 unless visible; not audited: the write is)."""
     return find_one(

@@ -8,6 +8,8 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("patient/<int:patient_id>/", views.patient_sessions, name="patient"),
     path("<int:session_id>/", views.session_page, name="session"),
+    path("<int:session_id>/pdf/", views.session_pdf, name="pdf"),
+    path("<int:session_id>/rems-form.pdf", views.rems_form_pdf, name="rems_form_pdf"),
     path("<int:session_id>/<str:step>/", views.session_step, name="step"),
     path("rooms/readiness/", views.room_readiness, name="readiness"),
 ]

@@ -30,7 +30,7 @@ from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.patients.chart import chart_context
 from ketamine_clinic.plans.models import Room
 
-from . import closing, flowsheet, selectors, services
+from . import closing, documents, flowsheet, selectors, services
 from .charts import vitals_chart
 from .models import AdverseEvent, RoomReadinessCheck, SessionAlert, TreatmentSession
 
@@ -155,6 +155,32 @@ def session_page(request: StaffRequest, session_id: int) -> HttpResponse:
         "errors": (request.session.pop("session_errors", None) or {}).get("items"),
     }
     return render(request, "treatments/session.html", context)
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    return HttpResponse(
+        content,
+        content_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
+
+
+@login_required
+def session_pdf(request: StaffRequest, session_id: int) -> HttpResponse:
+    """The whole session record as a PDF (audited)."""
+    session = selectors.session_for_document(request.user, session_id, "session")
+    return _pdf(documents.session_pdf(session), f"session-{session.patient.mrn}-{session.pk}")
+
+
+@login_required
+def rems_form_pdf(request: StaffRequest, session_id: int) -> HttpResponse:
+    """The esketamine REMS Patient Monitoring Form summary as a PDF (audited)."""
+    session = selectors.session_for_document(request.user, session_id, "rems_form")
+    if not session.is_esketamine:
+        raise Http404("Only an esketamine session has a REMS Patient Monitoring Form.")
+    return _pdf(
+        documents.monitoring_form_pdf(session), f"rems-pmf-{session.patient.mrn}-{session.pk}"
+    )
 
 
 def _check_in(request: StaffRequest, session: TreatmentSession) -> None:

@@ -15,7 +15,7 @@ from ketamine_clinic.inventory.models import Container, Product, Supplier
 from ketamine_clinic.measures import services as measures
 from ketamine_clinic.plans.models import Chair, Protocol, Room
 from ketamine_clinic.screening import services as screening
-from ketamine_clinic.treatments import services
+from ketamine_clinic.treatments import closing, services
 from ketamine_clinic.treatments.models import RoomReadinessCheck, TreatmentSession
 from tests.conftest import PASSWORD
 from tests.screening.test_screening import _consent, _screen
@@ -139,3 +139,20 @@ def answers(**changes):
         pre_dose_moaas=changes.pop("pre_dose_moaas", 5),
         **changes,
     )
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move the services' clock: clock.advance(minutes)."""
+    from django.utils import timezone
+
+    class Clock:
+        now = timezone.now()
+
+        def advance(self, minutes: float) -> None:
+            self.now += timedelta(minutes=minutes)
+
+    c = Clock()
+    for module in (services, closing):
+        monkeypatch.setattr(module, "_now", lambda: c.now)
+    return c

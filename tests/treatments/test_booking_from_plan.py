@@ -20,7 +20,7 @@ from tests.conftest import PASSWORD
 from tests.plans.conftest import next_monday
 
 from .conftest import answers
-from .test_session_flow import ALL_MET, clock  # noqa: F401  (the clock fixture)
+from .test_session_flow import ALL_MET
 
 
 @pytest.fixture

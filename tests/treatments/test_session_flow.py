@@ -31,23 +31,6 @@ ALL_MET = closing.Checklist(
 )
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """Move the services' clock: clock.advance(minutes)."""
-    from django.utils import timezone
-
-    class Clock:
-        now = timezone.now()
-
-        def advance(self, minutes: float) -> None:
-            self.now += timedelta(minutes=minutes)
-
-    c = Clock()
-    for module in (services, closing):
-        monkeypatch.setattr(module, "_now", lambda: c.now)
-    return c
-
-
 def fields(error: pytest.ExceptionInfo[ValidationError]) -> set[str]:
     return set(error.value.message_dict)
 
