@@ -3,11 +3,12 @@ same service the pages call; errors name the field (422)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router, Schema
 from pydantic import ConfigDict
 
@@ -17,7 +18,7 @@ from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.inventory.models import Container
 
 from . import closing, flowsheet, selectors, services
-from .models import SessionAlert
+from .models import RemsMonitoringForm, SessionAlert
 
 router = Router(tags=["sessions"])
 
@@ -274,3 +275,38 @@ def session_addendum(request: HttpRequest, session_id: int, payload: SignIn) -> 
     session = selectors.session_for(_actor(request), session_id)
     closing.addendum_add(actor=_actor(request), session=session, text=payload.text)
     return _answer(request, session_id)
+
+
+class SentIn(Strict):
+    sent_on: date | None = None
+
+
+def _rems_row(row: selectors.RemsRow) -> dict[str, Any]:
+    form = row.form
+    return {
+        "id": form.pk,
+        "session_id": form.session_id,
+        "patient_id": form.patient_id,
+        "due_on": form.due_on,
+        "overdue": row.overdue,
+        "days_left": row.days_left,
+        "sent_on": form.sent_on,
+        "sent_by": form.sent_by.username if form.sent_by else None,
+    }
+
+
+@router.get("/rems-forms")
+def rems_forms(request: HttpRequest) -> list[dict[str, Any]]:
+    """The REMS Patient Monitoring Forms not yet sent, with due and overdue (audited)."""
+    return [_rems_row(r) for r in selectors.rems_worklist(_actor(request))]
+
+
+@router.post("/rems-forms/{form_id}/sent")
+def rems_form_sent(request: HttpRequest, form_id: int, payload: SentIn) -> dict[str, Any]:
+    """Mark a Patient Monitoring Form sent (on `sent_on`, default today) by the caller."""
+    actor = _actor(request)
+    form = find_one(actor, Perm.SESSION_RECORD, RemsMonitoringForm.objects.all(), pk=form_id)
+    form = closing.rems_form_mark_sent(
+        actor=actor, form=form, sent_on=payload.sent_on or timezone.localdate()
+    )
+    return _rems_row(selectors.RemsRow(form, False, 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from ketamine_clinic.audit.reads import find_one, read_many, read_one
 from ketamine_clinic.clinical.session_safety import next_reading_due
 
 from .closing import Checklist, administration_ended_at, evaluate_discharge, unaccounted_mg
-from .models import ReadingSet, TreatmentSession
+from .models import ReadingSet, RemsMonitoringForm, TreatmentSession
 from .services import limits_for
 
 _RELATED = ("patient", "protocol", "chair__room", "planned_session")
@@ -221,3 +222,29 @@ def session_data(session: TreatmentSession) -> dict[str, Any]:
             ],
         },
     }
+
+
+@dataclass(frozen=True)
+class RemsRow:
+    form: RemsMonitoringForm
+    overdue: bool
+    days_left: int
+
+    @property
+    def days_overdue(self) -> int:
+        return max(0, -self.days_left)
+
+
+def rems_worklist(actor: StaffMember, today: date | None = None) -> list[RemsRow]:
+    """The esketamine Patient Monitoring Forms not yet sent (due within 7 days of the session,
+    reference.md §2.5), oldest first; overdue once past the due date (one audited list read)."""
+    today = today or timezone.localdate()
+    qs: QuerySet[RemsMonitoringForm] = (
+        RemsMonitoringForm.objects.filter(sent_on=None)
+        .select_related("patient", "session__protocol")
+        .order_by("due_on", "pk")
+    )
+    forms = read_many(
+        actor, Perm.SESSION_VIEW, qs, action=Action.SESSION_LIST, detail={"list": "rems_forms"}
+    )
+    return [RemsRow(f, f.due_on < today, (f.due_on - today).days) for f in forms]

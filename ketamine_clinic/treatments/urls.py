@@ -6,6 +6,7 @@ app_name = "treatments"
 
 urlpatterns = [
     path("today/", views.today, name="today"),
+    path("rems-forms/", views.rems_forms, name="rems_forms"),
     path("patient/<int:patient_id>/", views.patient_sessions, name="patient"),
     path("<int:session_id>/", views.session_page, name="session"),
     path("<int:session_id>/pdf/", views.session_pdf, name="pdf"),

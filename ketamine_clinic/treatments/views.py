@@ -4,7 +4,7 @@ chart's Sessions tab and the room readiness check. Thin: every rule is in the se
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,7 +32,13 @@ from ketamine_clinic.plans.models import Room
 
 from . import closing, documents, flowsheet, selectors, services
 from .charts import vitals_chart
-from .models import AdverseEvent, RoomReadinessCheck, SessionAlert, TreatmentSession
+from .models import (
+    AdverseEvent,
+    RemsMonitoringForm,
+    RoomReadinessCheck,
+    SessionAlert,
+    TreatmentSession,
+)
 
 State = TreatmentSession.State
 VITAL_FIELDS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
@@ -181,6 +187,35 @@ def rems_form_pdf(request: StaffRequest, session_id: int) -> HttpResponse:
     return _pdf(
         documents.monitoring_form_pdf(session), f"rems-pmf-{session.patient.mrn}-{session.pk}"
     )
+
+
+@login_required
+def rems_forms(request: StaffRequest) -> HttpResponse:
+    """The REMS Patient Monitoring Forms to send (due and overdue); mark one sent."""
+    require(request.user, Perm.SESSION_VIEW)
+    if request.method == "POST":
+        form = find_one(
+            request.user,
+            Perm.SESSION_RECORD,
+            RemsMonitoringForm.objects.select_related("clinic", "patient"),
+            pk=_int(request.POST, "form") or 0,
+        )
+        try:
+            raw = (request.POST.get("sent_on") or "").strip()
+            sent_on = date.fromisoformat(raw) if raw else timezone.localdate()
+        except ValueError:
+            messages.error(request, "sent_on: give the date as YYYY-MM-DD.")
+            return redirect("treatments:rems_forms")
+        try:
+            closing.rems_form_mark_sent(actor=request.user, form=form, sent_on=sent_on)
+        except ValidationError as error:
+            for field, texts in error.message_dict.items():
+                messages.error(request, f"{field}: {' '.join(texts)}")
+        else:
+            messages.success(request, f"Marked sent on {sent_on:%Y-%m-%d}.")
+        return redirect("treatments:rems_forms")
+    rows = selectors.rems_worklist(request.user)
+    return render(request, "treatments/rems_forms.html", {"rows": rows})
 
 
 def _check_in(request: StaffRequest, session: TreatmentSession) -> None:

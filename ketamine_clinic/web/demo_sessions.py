@@ -103,7 +103,9 @@ def _vitals(
         )
 
 
-def _candidates(patients: list[Patient], nurse: StaffMember, prescriber: StaffMember, rng):
+def _candidates(
+    patients: list[Patient], nurse: StaffMember, prescriber: StaffMember, rng: random.Random
+) -> Iterator[Patient]:
     """Patients ready for IV treatment, without a running plan or an open safety alert."""
     for patient in patients:
         if TreatmentPlan.objects.filter(patient=patient).exists():
@@ -117,13 +119,9 @@ def _candidates(patients: list[Patient], nurse: StaffMember, prescriber: StaffMe
 
 
 def _vial(clinic: Clinic, mg: Decimal) -> Container:
-    return (
-        Container.objects.filter(
-            clinic=clinic, balance_mg__gte=mg, lot__product__ml_per_container__isnull=False
-        )
-        .order_by("balance_mg", "pk")
-        .first()
-    )
+    return Container.objects.filter(
+        clinic=clinic, balance_mg__gte=mg, lot__product__ml_per_container__isnull=False
+    ).earliest("balance_mg", "pk")
 
 
 def seed(

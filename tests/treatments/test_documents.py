@@ -153,6 +153,8 @@ def test_the_rems_form_answers_every_question(world, bay, esketamine, clock, log
         actor=world.nurse, session=session, checklist=ALL_MET, ready_to_leave_at=ready
     )
     session.refresh_from_db()
+    # discharge puts the session's form on the REMS worklist, due within 7 days (§2.5)
+    assert session.rems_form.due_on == timezone.localdate(clock.now) + timedelta(days=7)
     form = documents.monitoring_form(session)
     assert (form.bp_before.sbp, form.bp_before.dbp) == (Decimal(128), Decimal(82))
     assert (form.bp_at_40.sbp, form.bp_at_40.minutes) == (Decimal(150), 42)
