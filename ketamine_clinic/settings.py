@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.inventory",
     "ketamine_clinic.pk",
     "ketamine_clinic.plans",
+    "ketamine_clinic.treatments",
     "ketamine_clinic.web",
 ]
 

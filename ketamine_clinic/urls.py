@@ -16,6 +16,7 @@ urlpatterns = [
     path("screening/", include("ketamine_clinic.screening.urls")),
     path("inventory/", include("ketamine_clinic.inventory.urls")),
     path("pk/", include("ketamine_clinic.pk.urls")),
+    path("sessions/", include("ketamine_clinic.treatments.urls")),
     path("plans/", include("ketamine_clinic.plans.urls")),
     path("r/", include(self_report_patterns)),
     path("c/", include(consent_link_patterns)),

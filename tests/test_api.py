@@ -340,6 +340,10 @@ def test_using_a_token_stamps_last_used_at(world, client):
                 "screening.review",
                 "screening.rules",
                 "screening.view",
+                "session.override",
+                "session.readiness",
+                "session.record",
+                "session.view",
             ],
         ),
         (
@@ -360,6 +364,9 @@ def test_using_a_token_stamps_last_used_at(world, client):
                 "plans.view",
                 "screening.enter",
                 "screening.view",
+                "session.readiness",
+                "session.record",
+                "session.view",
             ],
         ),
         (

@@ -45,6 +45,10 @@ class Perm(StrEnum):
     INVENTORY_RECORD = "inventory.record"  # receive stock, draw doses, record waste, count
     INVENTORY_ADJUST = "inventory.adjust"  # resolve a count discrepancy with an adjustment
     INVENTORY_SETTINGS = "inventory.settings"  # products, suppliers and the count interval
+    SESSION_VIEW = "session.view"  # see treatment sessions, the Today screen and their records
+    SESSION_RECORD = "session.record"  # check in, dose, verify, record vitals, discharge, sign
+    SESSION_OVERRIDE = "session.override"  # walk-ins, BP holds, dose sign-off, discharge override
+    READINESS_CHECK = "session.readiness"  # log a room's emergency readiness check
     PLAN_VIEW = "plans.view"  # see treatment plans, their doses and cumulative exposure
     PLAN_MANAGE = "plans.manage"  # create, sign and change treatment plans; sign protocols
     SCHEDULE_VIEW = "plans.schedule_view"  # see the day and week views of the treatment schedule
@@ -74,6 +78,12 @@ PERM_LABELS: dict[Perm, str] = {
     Perm.INVENTORY_SETTINGS: (
         "Manage controlled-substance products, suppliers and the count interval"
     ),
+    Perm.SESSION_VIEW: "See treatment sessions and the Today screen",
+    Perm.SESSION_RECORD: "Run a session: check-in, dose, verify, vitals, discharge, note",
+    Perm.SESSION_OVERRIDE: (
+        "Book walk-ins; sign BP holds, doses above limits, discharge overrides, symptom outcomes"
+    ),
+    Perm.READINESS_CHECK: "Log a room's emergency readiness check",
     Perm.PLAN_VIEW: "See treatment plans, their doses and cumulative exposure",
     Perm.PLAN_MANAGE: "Create, sign and change treatment plans; sign protocol versions",
     Perm.SCHEDULE_VIEW: "See the treatment schedule (day and week views)",
@@ -95,6 +105,9 @@ _CLINICIAN = {
     Perm.CONSENT_COLLECT,
     Perm.INVENTORY_VIEW,
     Perm.INVENTORY_RECORD,
+    Perm.SESSION_VIEW,
+    Perm.SESSION_RECORD,
+    Perm.READINESS_CHECK,
     Perm.PLAN_VIEW,
     Perm.SCHEDULE_VIEW,
     Perm.SCHEDULE_BOOK,
@@ -126,6 +139,7 @@ MATRIX: dict[Role, frozenset[Perm]] = {
             Perm.RULES_MANAGE,
             Perm.INVENTORY_ADJUST,
             Perm.INVENTORY_SETTINGS,
+            Perm.SESSION_OVERRIDE,
             Perm.PLAN_MANAGE,
             Perm.PROTOCOL_MANAGE,
         }

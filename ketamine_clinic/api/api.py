@@ -24,6 +24,7 @@ from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.pk.api import router as pk_router
 from ketamine_clinic.plans.api import router as plans_router
 from ketamine_clinic.screening.api import router as screening_router
+from ketamine_clinic.treatments.api import router as treatments_router
 
 from . import schemas
 
@@ -50,6 +51,7 @@ api.add_router("", measures_router)
 api.add_router("", screening_router)
 api.add_router("", inventory_router)
 api.add_router("", pk_router)
+api.add_router("", treatments_router)
 api.add_router("", plans_router)
 
 

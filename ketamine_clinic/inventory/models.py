@@ -180,6 +180,14 @@ class LedgerEntry(models.Model):
         "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     session_ref = models.CharField(max_length=60, blank=True)
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        help_text="the treatment session the drug was drawn for",
+    )
     administered_mg = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
     related = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followed_by"
@@ -209,8 +217,9 @@ class LedgerEntry(models.Model):
         raise LedgerIsAppendOnly("ledger entries cannot be deleted")
 
     def chain_content(self) -> dict[str, object]:
-        """What the hash covers: every fact of the entry, as text."""
-        return {
+        """What the hash covers: every fact of the entry, as text (the session link only when
+        there is one, so that entries made before it existed keep their hash)."""
+        content: dict[str, object] = {
             "clinic": self.clinic_id,
             "seq": self.seq,
             "container": self.container_id,
@@ -230,6 +239,9 @@ class LedgerEntry(models.Model):
             "related": self.related_id,
             "reason": self.reason,
         }
+        if self.session_id is not None:
+            content["session"] = self.session_id
+        return content
 
 
 class InventoryCount(models.Model):

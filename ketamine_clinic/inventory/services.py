@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
@@ -30,6 +31,9 @@ from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import ledger
 from ketamine_clinic.patients.models import Patient
+
+if TYPE_CHECKING:
+    from ketamine_clinic.treatments.models import TreatmentSession
 
 from .models import (
     Container,
@@ -86,6 +90,32 @@ def _sign(staff: StaffMember, secret: str, field: str, *, by: StaffMember, clini
         detail={"signature_for": staff.username, "field": field},
     )
     raise ValidationError({field: f"{staff.display_name}: password or code not accepted."})
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Proof that `staff` signed at `clinic` just now (from `sign`): a caller that must check
+    a signature before its own transaction passes this on instead of the secret (a code from
+    an authenticator app is accepted once only)."""
+
+    staff_id: int
+    clinic_id: int
+
+
+def sign(
+    staff: StaffMember, secret: str, field: str, *, by: StaffMember, clinic: Clinic
+) -> Signature:
+    """Check a signature outside any transaction (a refusal is audited and stays audited)."""
+    _sign(staff, secret, field, by=by, clinic=clinic)
+    return Signature(staff.pk, clinic.pk)
+
+
+def _signed(staff: StaffMember, signature: str | Signature, field: str, clinic: Clinic) -> None:
+    if isinstance(signature, Signature):
+        if (signature.staff_id, signature.clinic_id) != (staff.pk, clinic.pk):
+            raise ValidationError({field: "This signature is not the signer's."})
+        return
+    _sign(staff, signature, field, by=staff, clinic=clinic)
 
 
 def _when(occurred_at: datetime | None) -> datetime:
@@ -295,11 +325,12 @@ def receipt_record(
 def dispense_record(
     *,
     actor: StaffMember,
-    signature: str,
+    signature: str | Signature,
     container: Container,
     quantity_mg: Decimal | str,
     patient: Patient,
     session_ref: str = "",
+    session: TreatmentSession | None = None,
     administered_mg: Decimal | str | None = None,
     occurred_at: datetime | None = None,
 ) -> LedgerEntry:
@@ -325,7 +356,9 @@ def dispense_record(
     if given > drawn:
         raise ValidationError({"administered_mg": "More cannot be given than was drawn."})
     session_ref = record_text(session_ref, "session_ref", 60)
-    _sign(actor, signature, "signature", by=actor, clinic=clinic)
+    if session is not None:
+        session_ref = session_ref or f"session {session.pk}"
+    _signed(actor, signature, "signature", clinic)
     with transaction.atomic():
         locked = _lock_container(clinic, container.pk)
         if locked.lot.expires_on < timezone.localdate():
@@ -340,6 +373,7 @@ def dispense_record(
             actor=actor,
             patient=patient,
             session_ref=session_ref,
+            session=session,
             administered_mg=given,
             occurred_at=occurred_at,
         )
@@ -410,6 +444,7 @@ def waste_record(
             witness=witness,
             patient=dispense.patient,
             session_ref=dispense.session_ref,
+            session_id=dispense.session_id,
             related=dispense,
             reason=reason,
             occurred_at=occurred_at,

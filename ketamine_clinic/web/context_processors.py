@@ -27,6 +27,7 @@ def clinic_shell(request: HttpRequest) -> dict[str, Any]:
             "measure_settings": can(user, Perm.SCHEDULE_MANAGE),
             "rules": can(user, Perm.RULES_MANAGE),
             "inventory": can(user, Perm.INVENTORY_VIEW),
+            "today": can(user, Perm.SESSION_VIEW),
             "schedule": can(user, Perm.SCHEDULE_VIEW),
         }
     return context

@@ -19,7 +19,13 @@ from ketamine_clinic.audit.context import AuditContext, set_context
 from ketamine_clinic.clinical.medications import KetamineInteractionClass as MedClass
 from ketamine_clinic.patients import services
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.web import demo_inventory, demo_measures, demo_plans, demo_screening
+from ketamine_clinic.web import (
+    demo_inventory,
+    demo_measures,
+    demo_plans,
+    demo_screening,
+    demo_sessions,
+)
 
 DEMO_PASSWORD = "ketamine-demo-2026"
 CLINIC_1 = "Riverbend Downtown"
@@ -212,7 +218,13 @@ def seed() -> str:
         staff["admin"],
         staff["frontdesk"],
     )
-    return f"Demo loaded: 1 organisation, 2 clinics, {len(staff)} staff, {count} patients."
+    sessions = demo_sessions.seed(
+        rng, clinics[CLINIC_1], clinic1_patients[20:], staff["nurse"], staff["prescriber"]
+    )
+    return (
+        f"Demo loaded: 1 organisation, 2 clinics, {len(staff)} staff, {count} patients, "
+        f"{sessions} sessions today."
+    )
 
 
 def _chart_history(
