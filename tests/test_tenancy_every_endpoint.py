@@ -34,6 +34,7 @@ from ketamine_clinic.plans import services as plans
 from ketamine_clinic.plans.models import Chair, Room
 from ketamine_clinic.plans.services import protocols_seed
 from ketamine_clinic.screening import services as screening
+from ketamine_clinic.treatments.models import RemsMonitoringForm, TreatmentSession
 from tests.conftest import PASSWORD, enrol_totp, make_staff
 from tests.plans.conftest import next_monday
 from tests.screening.test_screening import _intake, _png
@@ -135,13 +136,27 @@ def foreign(world) -> Foreign:
     chart.weight_record(actor=nurse2, patient=patient, weight_kg=Decimal("80"))
     protocols_seed(clinic=world.clinic2)
     room = Room.objects.create(clinic=world.clinic2, name="South room")
-    Chair.objects.create(clinic=world.clinic2, room=room, name="South chair")
+    south_chair = Chair.objects.create(clinic=world.clinic2, room=room, name="South chair")
     south_plan = plans.plan_create(
         actor=make_staff(world.org, "prescriber2", world.clinic2, "prescriber"),
         patient=patient,
         protocol="iv-ketamine-induction",
         start_date=next_monday(),
     ).plan
+    # A session and its REMS form as rows: the walk needs their ids, not a whole session.
+    south_session = TreatmentSession.objects.create(
+        clinic=world.clinic2,
+        patient=patient,
+        protocol=south_plan.protocol,
+        chair=south_chair,
+        route="iv",
+        scheduled_at=timezone.now(),
+        walk_in_reason="tenancy walk",
+        created_by=nurse2,
+    )
+    rems_form = RemsMonitoringForm.objects.create(
+        clinic=world.clinic2, patient=patient, session=south_session, due_on=timezone.localdate()
+    )
     elsewhere = Organization.objects.create(name="Harbour Health", mrn_prefix="HH")
     Clinic.objects.create(organization=elsewhere, name="Harbour")
     their_product = Product.objects.create(
@@ -181,12 +196,14 @@ def foreign(world) -> Foreign:
             "plan_id": south_plan.pk,
             "planned_session_id": south_plan.sessions.first().pk,
             "protocol_id": south_plan.protocol_id,
+            "session_id": south_session.pk,
+            "form_id": rems_form.pk,
         }
     )
 
 
 # Path parameters that name no record: the value the test uses.
-NOT_AN_ID = {"instrument_id": "phq9", "token": "x" * 43}
+NOT_AN_ID = {"instrument_id": "phq9", "token": "x" * 43, "step": "vitals"}
 
 
 # --- the URL conf ------------------------------------------------------------------------------
@@ -412,5 +429,5 @@ def test_no_api_operation_shows_or_admits_another_clinics_record(world, foreign,
 
 
 def test_a_parameter_with_no_filler_fails_the_walk(foreign):
-    with pytest.raises(pytest.fail.Exception, match="add a filler for <session_id>"):
-        _value(foreign, "session_id", "sessions/<int:session_id>/")
+    with pytest.raises(pytest.fail.Exception, match="add a filler for <gadget_id>"):
+        _value(foreign, "gadget_id", "gadgets/<int:gadget_id>/")

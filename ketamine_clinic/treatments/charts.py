@@ -9,7 +9,7 @@ from datetime import datetime
 
 from matplotlib.figure import Figure
 
-from ketamine_clinic.measures.charts import as_data_uri
+from ketamine_clinic.common.images import as_data_uri
 
 SERIES = (("sbp", "Systolic", "#b03a2e"), ("dbp", "Diastolic", "#1f5f8b"), ("hr", "HR", "#555"))
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0005_product_supplier_active'),
+        ('inventory', '0007_timestamps'),
         ('treatments', '0001_treatments_initial'),
     ]
 
