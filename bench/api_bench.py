@@ -11,6 +11,7 @@ The load comes from `wrk` when it is on PATH (`apt-get install wrk`), otherwise 
 threads with http.client (which takes CPU from the server on a small machine: prefer wrk).
 
 Run: .venv/bin/python bench/api_bench.py [--seconds 5] [--connections 16] [--rounds 3]
+     .venv/bin/python bench/api_bench.py --copy-of var/demo.sqlite3   (no seeding: faster)
      DATABASE_URL=postgres://postgres@127.0.0.1:5432/perf_bench .venv/bin/python bench/api_bench.py
 """
 
@@ -22,6 +23,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -105,7 +107,9 @@ def load_wrk(url: str, headers: dict[str, str], connections: int, seconds: float
     for name, value in headers.items():
         args[1:1] = ["-H", f"{name}: {value}"]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    pct = {p: _ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)$", out, re.M)}
+    pct = {p: _ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", out, re.M)}
+    if len(pct) != 3:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     failed = int(errors.group(1)) if errors else 0
@@ -166,10 +170,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (serve's default)")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument(
+        "--copy-of", type=Path, help="bench a copy of this SQLite file (e.g. var/demo.sqlite3)"
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="kc-api-bench-"))
     (data_dir / "static").mkdir()
+    if args.copy_of:
+        if os.environ.get("DATABASE_URL"):
+            raise SystemExit("--copy-of copies a SQLite file: unset DATABASE_URL")
+        with sqlite3.connect(args.copy_of) as source, sqlite3.connect(
+            data_dir / "ketamine-clinic.sqlite3"
+        ) as copy:
+            source.backup(copy)
     token, patient_id = prepare(data_dir)
     database = os.environ.get("DATABASE_URL", "").split("@")[-1] or "SQLite (WAL) in " + str(
         data_dir
