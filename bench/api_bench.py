@@ -180,9 +180,10 @@ def main() -> None:
     if args.copy_of:
         if os.environ.get("DATABASE_URL"):
             raise SystemExit("--copy-of copies a SQLite file: unset DATABASE_URL")
-        with sqlite3.connect(args.copy_of) as source, sqlite3.connect(
-            data_dir / "ketamine-clinic.sqlite3"
-        ) as copy:
+        with (
+            sqlite3.connect(args.copy_of) as source,
+            sqlite3.connect(data_dir / "ketamine-clinic.sqlite3") as copy,
+        ):
             source.backup(copy)
     token, patient_id = prepare(data_dir)
     database = os.environ.get("DATABASE_URL", "").split("@")[-1] or "SQLite (WAL) in " + str(

@@ -833,9 +833,7 @@ def test_a_chart_answer_that_fails_leaves_no_chart_view_row(world, api, monkeypa
     assert not events("chart.view").exists()
 
 
-def test_reading_a_chart_takes_a_fixed_number_of_queries(
-    world, api, django_assert_max_num_queries
-):
+def test_reading_a_chart_takes_a_fixed_number_of_queries(world, api, django_assert_max_num_queries):
     """Token, patient, role, audit row, weight, indications, medications, care team.
 
     The budget does not grow with the size of the chart (no query per row); a savepoint pair
