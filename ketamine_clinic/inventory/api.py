@@ -16,11 +16,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
 from ketamine_clinic.accounts.models import Organization, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.api.schemas import ErrorOut, Strict
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.ledger import Overdraw
@@ -30,10 +30,6 @@ from . import catalog, selectors, services
 from .models import Container, LedgerEntry, Product, Supplier
 
 router = Router(tags=["inventory"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ReceiptIn(Strict):
@@ -112,10 +108,8 @@ class CountOut(Schema):
     discrepancies: int
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, str]] = []
-    available_mg: Decimal | None = None
+class OverdrawOut(ErrorOut):
+    available_mg: Decimal
 
 
 def _container_out(c: Container) -> dict[str, Any]:
@@ -230,7 +224,7 @@ def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[list[dict
 
 @router.post(
     "/inventory/dispenses",
-    response={201: EntryOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: EntryOut, 403: ErrorOut, 404: ErrorOut, 409: OverdrawOut, 422: ErrorOut},
 )
 def dispense_create(request: HttpRequest, payload: DispenseIn) -> Status[dict[str, Any]]:
     """Draw a dose for a patient; 409 with the available balance if the container lacks it."""

@@ -304,11 +304,6 @@ def discrepancy(request: StaffRequest, discrepancy_id: int) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 def log_csv(request: StaffRequest) -> HttpResponse:
     """The Schedule III record, readily retrievable: every entry, in chain order, as CSV, with

@@ -8,11 +8,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.api.schemas import ErrorOut, Strict
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.patients.models import Patient
@@ -22,10 +22,6 @@ from . import services
 from .models import Consent, Route, Screening
 
 router = Router(tags=["screening"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ScreeningIn(Strict):
@@ -92,11 +88,6 @@ class ReadinessOut(Schema):
     route: str
     ready: bool
     problems: list[str]
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, str]] = []
 
 
 def _read(staff: StaffMember, patient: Patient, what: str) -> None:
