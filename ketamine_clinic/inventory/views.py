@@ -41,7 +41,7 @@ def stock(request: StaffRequest) -> HttpResponse:
     require(request.user, Perm.INVENTORY_VIEW)
     clinics = list(clinics_where(request.user, Perm.INVENTORY_VIEW))
     record(actor=request.user, action=Action.LEDGER_VIEW, detail={"page": "stock"})
-    checks = {c.name: services.verify(c) for c in clinics}
+    checks = {c.name: services.verify(c, from_checkpoint=True) for c in clinics}
     counts = {c.name: selectors.count_schedule(c) for c in clinics}
     return render(
         request,
