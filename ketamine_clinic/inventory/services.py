@@ -802,6 +802,11 @@ class Verification:
     containers_out_of_balance: list[str]
     from_seq: int = 0  # the walk began after this place in the chain (0: from the start)
 
+    @property
+    def chain_length(self) -> int:
+        """Entries in the chain: those before the walk's start and those walked."""
+        return self.from_seq + self.entries
+
     def as_dict(self) -> dict[str, object]:
         return {
             "ok": self.ok,

@@ -57,6 +57,7 @@ def test_the_stock_page_walks_only_the_entries_after_the_checkpoint(world, stock
     check = services.verify(world.clinic1, from_checkpoint=True)
 
     assert (check.ok, check.entries, check.from_seq) == (True, 1, first.seq)
+    assert check.chain_length == 3  # the receipt, two draws
     point = LedgerCheckpoint.objects.get(clinic=world.clinic1)
     assert (point.seq, point.entry_id) == (second.seq, second.pk)
     assert Decimal(point.sums_mg[str(stock.vial.pk)]) == Decimal(930)
