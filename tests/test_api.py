@@ -25,6 +25,7 @@ from ketamine_clinic.accounts.services import (
     staff_deactivate,
 )
 from ketamine_clinic.audit.models import AuditEvent
+from ketamine_clinic.patients import selectors as patient_selectors
 from ketamine_clinic.patients import services as patient_services
 from ketamine_clinic.patients.models import Indication, Patient, WeightMeasurement
 
@@ -832,6 +833,62 @@ def test_out_of_range_patient_ids_are_404(world, api, patient_id):
     response = api.get(world.nurse, f"/patients/{patient_id}")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_reaching_for_another_clinics_patient_keeps_its_refusal_row(world, api):
+    """The chart read is one transaction that a 404 rolls back; the refusal is written apart."""
+    response = api.get(world.nurse, f"/patients/{world.patient2.pk}")
+
+    assert response.status_code == 404
+    refusal = events("access.denied").get()
+    assert (refusal.actor, refusal.patient, refusal.clinic) == (
+        world.nurse,
+        world.patient2,
+        world.clinic2,
+    )
+    assert refusal.channel == "api"
+
+
+def test_a_chart_answer_that_fails_leaves_no_chart_view_row(world, api, monkeypatch):
+    """The audit row commits with the answer: no answer, no row."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the answer could not be built")
+
+    monkeypatch.setattr(patient_selectors, "chart_summary", broken)
+    api.client.raise_request_exception = False
+
+    response = api.get(world.nurse, f"/patients/{world.patient1.pk}")
+
+    assert response.status_code == 500
+    assert not events("chart.view").exists()
+
+
+def test_reading_a_chart_takes_a_fixed_number_of_queries(world, api, django_assert_max_num_queries):
+    """Token, patient, role, audit row, weight, indications, medications, care team.
+
+    The budget does not grow with the size of the chart (no query per row); a savepoint pair
+    stands for the transaction here, as each test runs inside one.
+    """
+    p1 = world.patient1
+    for code in ("F33.2", "F43.10"):
+        patient_services.indication_add(actor=world.nurse, patient=p1, icd10_code=code)
+    for name in ("Lamotrigine 100 mg", "Lamotrigine 25 mg"):
+        patient_services.medication_add(
+            actor=world.nurse, patient=p1, name=name, ketamine_interaction_class="lamotrigine"
+        )
+    for member in (world.prescriber, world.nurse):
+        patient_services.care_team_add(
+            actor=world.nurse, patient=p1, staff=member, responsibility="care"
+        )
+    api.get(world.nurse, f"/patients/{p1.pk}")  # the token's first use records its time
+
+    with django_assert_max_num_queries(10):
+        response = api.get(world.nurse, f"/patients/{p1.pk}")
+
+    assert response.status_code == 200
+    assert len(response.json()["care_team"]) == 2
+    assert len(response.json()["medications"]) == 2
 
 
 def test_an_auditor_cannot_open_charts(world, api):

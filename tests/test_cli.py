@@ -70,3 +70,36 @@ def test_console_entry_point_runs_django_commands_with_our_settings(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_flag_runs_a_command_against_the_demo_database(tmp_path):
+    """`ketamine-clinic --demo …` reaches var/demo.sqlite3, not the clinic's own database."""
+    env = {"KETAMINE_CLINIC_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ketamine_clinic.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+
+    assert run("--demo", "migrate", "--verbosity", "0").returncode == 0
+    created = run(
+        "--demo",
+        "shell",
+        "-c",
+        "from ketamine_clinic.accounts.models import StaffMember; "
+        "StaffMember.objects.create(username='nurse', is_active=True)",
+    )
+    assert created.returncode == 0, created.stderr
+
+    demo = run("--demo", "create-token", "nurse")
+    plain = run("create-token", "nurse")
+
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.strip().startswith("kc_")
+    assert (tmp_path / "demo.sqlite3").exists()
+    assert plain.returncode != 0  # the clinic's own database knows no demo nurse
+    assert "no such table" in plain.stderr or "No staff member" in plain.stderr

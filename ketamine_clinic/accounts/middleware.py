@@ -39,8 +39,8 @@ class RequireTwoFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             settings.KETAMINE_CLINIC_REQUIRE_MFA
-            and request.user.is_authenticated
             and not request.path.startswith(_OPEN_PREFIXES)
+            and request.user.is_authenticated
             and not has_totp(request.user)
         ):
             return redirect(reverse("mfa_activate_totp"))

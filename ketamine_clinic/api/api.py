@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
@@ -96,7 +97,7 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
 
 
 def _patient_detail(patient: Patient) -> dict[str, Any]:
-    summary = selectors.chart_summary(patient)
+    summary = selectors.chart_summary(patient, with_alerts=False)
     data: dict[str, Any] = schemas.PatientOut.from_orm(patient).dict()
     for name in (
         "phone",
@@ -192,8 +193,14 @@ def patient_create(request: HttpRequest, payload: schemas.PatientCreateIn) -> St
 @api.get("/patients/{patient_id}", response=schemas.PatientDetailOut, tags=["patients"])
 def patient_get(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     """One chart (the read is audited); 404 for a patient outside your clinics."""
-    summary = selectors.patient_chart(request.auth, patient_id)  # type: ignore[attr-defined]
-    return _patient_detail(summary.patient)
+    staff: StaffMember = request.auth  # type: ignore[attr-defined]
+    try:
+        # The audit row commits with the answer it records, read in the same transaction.
+        with transaction.atomic():
+            return _patient_detail(selectors.patient_open(staff, patient_id))
+    except Http404:
+        selectors.patient_for(staff, patient_id)  # records a refusal outside the rolled-back read
+        raise
 
 
 @api.patch(

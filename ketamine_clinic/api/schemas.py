@@ -7,13 +7,13 @@ from decimal import Decimal
 from typing import Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
+
+from ketamine_clinic.common.api import ErrorOut, FieldError, Strict
+
+__all__ = ["ErrorOut", "FieldError", "Strict"]
 
 SexCode = Literal["female", "male", "other", "unknown"]
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class PatientDetailsIn(Strict):
@@ -165,13 +165,3 @@ class AuditEventPage(Schema):
     limit: int
     offset: int
     items: list[AuditEventOut]
-
-
-class FieldError(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[FieldError] = []

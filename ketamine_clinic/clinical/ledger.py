@@ -174,13 +174,13 @@ class ChainCheck:
         return {"ok": self.ok, "entries": self.entries, "first_bad_entry": self.first_bad_entry}
 
 
-def verify_chain(links: Iterable[ChainLink]) -> ChainCheck:
+def verify_chain(links: Iterable[ChainLink], previous: str = GENESIS_HASH) -> ChainCheck:
     """Walk a chain in order; return the first entry whose content or place was changed.
 
     An entry is bad when it does not point at the hash of the entry before it (one was removed
-    or reordered) or when its content no longer gives its hash (it was edited).
+    or reordered) or when its content no longer gives its hash (it was edited). `previous` is
+    the hash the first link must point at: the genesis, or a verified entry to go on from.
     """
-    previous = GENESIS_HASH
     count = 0
     first_bad: int | None = None
     for link in links:

@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
 from ketamine_clinic.accounts.models import Organization, StaffMember
@@ -25,16 +24,13 @@ from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, record_read
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical.ledger import Overdraw
+from ketamine_clinic.common.api import ErrorOut, Strict
 from ketamine_clinic.patients.selectors import patient_for
 
 from . import catalog, selectors, services
 from .models import Container, LedgerEntry, Product, Supplier
 
 router = Router(tags=["inventory"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ReceiptIn(Strict):
@@ -113,10 +109,8 @@ class CountOut(Schema):
     discrepancies: int
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, str]] = []
-    available_mg: Decimal | None = None
+class OverdrawOut(ErrorOut):
+    available_mg: Decimal
 
 
 def _container_out(c: Container) -> dict[str, Any]:
@@ -231,7 +225,7 @@ def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[list[dict
 
 @router.post(
     "/inventory/dispenses",
-    response={201: EntryOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={201: EntryOut, 403: ErrorOut, 404: ErrorOut, 409: OverdrawOut, 422: ErrorOut},
 )
 def dispense_create(request: HttpRequest, payload: DispenseIn) -> Status[dict[str, Any]]:
     """Draw a dose for a patient; 409 with the available balance if the container lacks it."""

@@ -371,3 +371,25 @@ def settings_for(clinic: Clinic) -> InventorySettings:
     """Return the clinic's inventory settings, made with the defaults on first use."""
     row, _ = InventorySettings.objects.get_or_create(clinic=clinic)
     return row
+
+
+class LedgerCheckpoint(models.Model):
+    """The last entry of a clinic's chain that a verification found intact, with each
+    container's sum of movements up to it: the stock page verifies from there on.
+
+    `ketamine-clinic ledger verify` always walks the whole chain (and moves the checkpoint when
+    it passes), so that tampering before the checkpoint is found by it.
+    """
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic", on_delete=models.PROTECT, related_name="ledger_checkpoint"
+    )
+    seq = models.PositiveIntegerField()
+    entry_id = models.BigIntegerField(help_text="the last verified entry")
+    hash = models.CharField(max_length=64)
+    sums_mg = models.JSONField(default=dict, help_text="container id → sum of movements (text)")
+    verified_at = models.DateTimeField()
+    full_verified_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ledger checkpoint {self.clinic_id} at {self.seq}"

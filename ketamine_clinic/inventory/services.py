@@ -40,6 +40,7 @@ from .models import (
     CountLine,
     Discrepancy,
     InventoryCount,
+    LedgerCheckpoint,
     LedgerEntry,
     LossReport,
     Lot,
@@ -833,9 +834,15 @@ _ENTRY_AUDITS = [
 @dataclass(frozen=True)
 class Verification:
     ok: bool
-    entries: int
+    entries: int  # entries walked
     first_bad_entry: int | None
     containers_out_of_balance: list[str]
+    from_seq: int = 0  # the walk began after this place in the chain (0: from the start)
+
+    @property
+    def chain_length(self) -> int:
+        """Entries in the chain: those before the walk's start and those walked."""
+        return self.from_seq + self.entries
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -854,11 +861,12 @@ def _movement(entry: LedgerEntry) -> Decimal:
 
 
 def _links(
-    clinic: Clinic, sums: dict[int, Decimal], present: set[int]
+    clinic: Clinic, sums: dict[int, Decimal], present: set[int], after_seq: int = 0
 ) -> Iterator[ledger.ChainLink]:
-    """The clinic's chain in order, adding each entry's movement to its container's sum and its
-    id to `present` on the way (one pass over the entries)."""
-    for e in LedgerEntry.objects.filter(clinic=clinic).order_by("seq").iterator():
+    """The clinic's chain in order from `after_seq` on, adding each entry's movement to its
+    container's sum and its id to `present` on the way (one pass over the entries)."""
+    entries = LedgerEntry.objects.filter(clinic=clinic, seq__gt=after_seq).order_by("seq")
+    for e in entries.iterator():
         sums[e.container_id] += _movement(e)
         present.add(e.pk)
         yield ledger.ChainLink(
@@ -866,44 +874,101 @@ def _links(
         )
 
 
-def _first_missing(clinic: Clinic, present: set[int]) -> int | None:
-    """The first entry the audit trail saw written that is no longer in the chain."""
+def _first_missing(clinic: Clinic, present: set[int], after_id: int = 0) -> int | None:
+    """The first entry (after `after_id`) the audit trail saw written that is no longer in the
+    chain."""
     audited = AuditEvent.objects.filter(
         clinic=clinic, action__in=_ENTRY_AUDITS, object_type="ledgerentry"
     ).values_list("object_id", flat=True)
-    missing = sorted({int(i) for i in audited if i.isdigit()} - present)
+    written = {int(i) for i in audited if i.isdigit() and int(i) > after_id}
+    missing = sorted(written - present)
     return missing[0] if missing else None
 
 
-def verify(clinic: Clinic | None = None) -> Verification:
+def _usable_checkpoint(clinic: Clinic) -> LedgerCheckpoint | None:
+    """The clinic's checkpoint, if its entry is still there and still gives its hash."""
+    point = LedgerCheckpoint.objects.filter(clinic=clinic).first()
+    if point is None:
+        return None
+    entry = LedgerEntry.objects.filter(pk=point.entry_id, clinic=clinic, seq=point.seq).first()
+    if (
+        entry is None
+        or entry.hash != point.hash
+        or ledger.entry_hash(entry.previous_hash, entry.chain_content()) != point.hash
+    ):
+        return None  # the anchor itself was touched: walk the whole chain
+    return point
+
+
+def _verify_clinic(clinic: Clinic, *, from_checkpoint: bool) -> Verification:
+    point = _usable_checkpoint(clinic) if from_checkpoint else None
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    if point is not None:
+        sums.update({int(k): Decimal(v) for k, v in point.sums_mg.items()})
+    present: set[int] = set()
+    last: list[ledger.ChainLink] = []
+
+    def links() -> Iterator[ledger.ChainLink]:
+        for link in _links(clinic, sums, present, point.seq if point else 0):
+            last[:] = [link]
+            yield link
+
+    check = ledger.verify_chain(links(), point.hash if point else ledger.GENESIS_HASH)
+    bad = check.first_bad_entry
+    if bad is None:
+        bad = _first_missing(clinic, present, point.entry_id if point else 0)
+    out_of_balance = [
+        c.label
+        for c in Container.objects.filter(clinic=clinic).order_by("label")
+        if sums[c.pk] != c.balance_mg
+    ]
+    result = Verification(
+        ok=bad is None and not out_of_balance,
+        entries=check.entries,
+        first_bad_entry=bad,
+        containers_out_of_balance=out_of_balance,
+        from_seq=point.seq if point else 0,
+    )
+    if result.ok and last:
+        _move_checkpoint(clinic, last[0].id, sums, full=point is None)
+    return result
+
+
+def _move_checkpoint(
+    clinic: Clinic, entry_id: int, sums: dict[int, Decimal], *, full: bool
+) -> None:
+    """Record that the chain up to the entry `entry_id` was found intact just now."""
+    entry = LedgerEntry.objects.get(pk=entry_id)
+    now = _now()
+    defaults: dict[str, object] = {
+        "seq": entry.seq,
+        "entry_id": entry.pk,
+        "hash": entry.hash,
+        "sums_mg": {str(k): str(v) for k, v in sums.items()},
+        "verified_at": now,
+    }
+    if full:
+        defaults["full_verified_at"] = now
+    LedgerCheckpoint.objects.update_or_create(clinic=clinic, defaults=defaults)
+
+
+def verify(clinic: Clinic | None = None, *, from_checkpoint: bool = False) -> Verification:
     """Walk each clinic's chain, check each container's balance against its entries, and check
     that every entry the audit trail saw written is still there.
 
     The chain finds an entry edited, reordered or removed from the middle; a removal from the
     end leaves the chain whole, and is found by the balance or by the audit trail (append-only
-    too).
+    too). `from_checkpoint` starts from the last entry a verification found intact (the stock
+    page, on every view); otherwise the whole chain is walked (the `ledger verify` command),
+    which is what finds tampering before the checkpoint. A passing check moves the checkpoint.
     """
     clinics = [clinic] if clinic else list(Clinic.objects.order_by("pk"))
-    total = 0
-    first_bad: int | None = None
-    sums: dict[int, Decimal] = defaultdict(Decimal)
-    for one in clinics:
-        present: set[int] = set()
-        check = ledger.verify_chain(_links(one, sums, present))
-        total += check.entries
-        bad = check.first_bad_entry
-        if bad is None:
-            bad = _first_missing(one, present)
-        if first_bad is None:
-            first_bad = bad
-    out_of_balance = [
-        c.label
-        for c in Container.objects.filter(clinic__in=clinics).order_by("label")
-        if sums[c.pk] != c.balance_mg
-    ]
+    results = [_verify_clinic(one, from_checkpoint=from_checkpoint) for one in clinics]
+    bad = [r.first_bad_entry for r in results if r.first_bad_entry is not None]
     return Verification(
-        ok=first_bad is None and not out_of_balance,
-        entries=total,
-        first_bad_entry=first_bad,
-        containers_out_of_balance=out_of_balance,
+        ok=all(r.ok for r in results),
+        entries=sum(r.entries for r in results),
+        first_bad_entry=bad[0] if bad else None,
+        containers_out_of_balance=[c for r in results for c in r.containers_out_of_balance],
+        from_seq=results[0].from_seq if len(results) == 1 else 0,
     )

@@ -53,7 +53,7 @@ def stock(request: StaffRequest) -> HttpResponse:
         action=Action.LEDGER_VIEW,
         detail={"page": "stock"},
     )
-    checks = {c.name: services.verify(c) for c in clinics}
+    checks = {c.name: services.verify(c, from_checkpoint=True) for c in clinics}
     counts = {c.name: selectors.count_schedule(c) for c in clinics}
     return render(
         request,
@@ -319,11 +319,6 @@ def discrepancy(request: StaffRequest, discrepancy_id: int) -> HttpResponse:
             "can_adjust": can(request.user, Perm.INVENTORY_ADJUST, one.clinic),
         },
     )
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 @login_required

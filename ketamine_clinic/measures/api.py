@@ -7,23 +7,19 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.clinical.instruments import INSTRUMENTS, Instrument
+from ketamine_clinic.common.api import ErrorOut, Strict
 from ketamine_clinic.patients.selectors import patient_for
 
 from . import selectors, services
 from .models import Assessment, SafetyAlert
 
 router = Router(tags=["measures"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class OptionOut(Schema):
@@ -120,11 +116,6 @@ class AlertOut(Schema):
 class AcknowledgeIn(Strict):
     action: str
     note: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, str]] = []
 
 
 def _instrument_out(instrument: Instrument) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from django.db import models
 
 from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
 from ketamine_clinic.clinical.instruments import INSTRUMENTS
+from ketamine_clinic.patients.links import PatientLink
 
 if TYPE_CHECKING:
     from ketamine_clinic.accounts.models import Clinic
@@ -23,23 +24,14 @@ if TYPE_CHECKING:
 INSTRUMENT_CHOICES = [(i.id, i.name) for i in INSTRUMENTS.values()]
 
 
-class SelfReportLink(models.Model):
+class SelfReportLink(PatientLink):
     """A one-time, expiring link for a patient to answer questionnaires without an account."""
 
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="self_report_links"
     )
-    token_hash = models.CharField(max_length=64, unique=True)
     instruments = models.JSONField(help_text="instrument ids, in the order asked")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
     first_opened_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -48,20 +40,11 @@ class SelfReportLink(models.Model):
 
     objects = ClinicScopedQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(PatientLink.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"self-report link {self.pk} for patient {self.patient_id}"
-
-    def status_at(self, now: object) -> str:
-        if self.revoked_at:
-            return "revoked"
-        if self.submitted_at:
-            return "submitted"
-        if self.expires_at <= now:  # type: ignore[operator]
-            return "expired"
-        return "open"
 
 
 class Assessment(models.Model):

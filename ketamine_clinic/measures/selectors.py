@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -154,6 +154,17 @@ def due_questionnaires(actor: StaffMember, today: date | None = None) -> list[Du
                 )
             )
         )
+        if rule.trigger == MeasureSchedule.Trigger.BASELINE:
+            patients = patients.filter(last_done=None)
+        else:
+            # Due once the local date of the last response (or of registration) is N days
+            # back: that moment is before the start of day (today - N + 1), local time.
+            cutoff = timezone.make_aware(
+                datetime.combine(today - timedelta(days=(rule.interval_days or 0) - 1), time.min)
+            )
+            patients = patients.filter(
+                Q(last_done__lt=cutoff) | Q(last_done=None, created_at__lt=cutoff)
+            )
         for patient in patients:
             registered = timezone.localtime(patient.created_at).date()
             if rule.trigger == MeasureSchedule.Trigger.BASELINE:

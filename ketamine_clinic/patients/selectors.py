@@ -148,13 +148,27 @@ class ChartSummary:
     alerts: list[ChartAlert] = field(default_factory=list)
 
 
-def chart_summary(patient: Patient, viewer: StaffMember | None = None) -> ChartSummary:
-    """Return the header of the chart: age, latest weight and height, BMI and open alerts."""
+def chart_summary(
+    patient: Patient, viewer: StaffMember | None = None, *, with_alerts: bool = True
+) -> ChartSummary:
+    """Return the header of the chart: age, latest weight and height, BMI and open alerts.
+
+    `with_alerts=False` leaves the alerts out (the API's chart answer does not carry them),
+    which spares every alert provider's queries.
+    """
     latest = patient.weights.order_by("-measured_at", "-id").first()
-    height_row = patient.weights.exclude(height_cm=None).order_by("-measured_at", "-id").first()
+    height_row = (
+        latest
+        if latest is None or latest.height_cm is not None
+        else patient.weights.exclude(height_cm=None).order_by("-measured_at", "-id").first()
+    )
     height = height_row.height_cm if height_row else None
     bmi = anthropometrics.body_mass_index(latest.weight_kg, height) if latest and height else None
-    alerts = [alert for provider in ALERT_PROVIDERS for alert in provider(patient, viewer)]
+    alerts = (
+        [alert for provider in ALERT_PROVIDERS for alert in provider(patient, viewer)]
+        if with_alerts
+        else []
+    )
     return ChartSummary(
         patient=patient,
         age=patient.age_on(timezone.localdate()),

@@ -7,28 +7,26 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema
-from pydantic import ConfigDict
 
 from ketamine_clinic.clinical.pharmacokinetics.prediction import (
     PredictionError,
     PredictionRequest,
     predict,
 )
+from ketamine_clinic.common.api import ErrorOut, Strict
 
 router = Router(tags=["pharmacokinetics"])
 
 
-class DoseIn(Schema):
+class DoseIn(Strict):
     """One dose as given: a bolus (no end_min) or an infusion segment from start to end."""
 
-    model_config = ConfigDict(extra="forbid")
     start_min: float
     end_min: float | None = None
     mg: float
 
 
-class SimulateIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class SimulateIn(Strict):
     drug: str = "ketamine"
     route: str = "iv"
     model: str = "clements"
@@ -72,11 +70,6 @@ class SimulateOut(Schema):
     norketamine_ng_per_ml: list[float] | None = None
     norketamine_model: str | None = None
     doses: list[dict[str, float]] | None = None
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, str]] = []
 
 
 @router.post("/pk/simulate", response={200: SimulateOut, 422: ErrorOut})

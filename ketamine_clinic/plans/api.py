@@ -9,13 +9,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, read_one, record_list_read
+from ketamine_clinic.common.api import ErrorOut, Strict
 from ketamine_clinic.patients.models import Patient
 
 from . import booking, selectors, services
@@ -23,15 +23,6 @@ from . import capacity as cap
 from .models import Chair, PlannedSession, Protocol, TreatmentPlan
 
 router = Router(tags=["plans"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, str]] = []
 
 
 class ProtocolOut(Schema):

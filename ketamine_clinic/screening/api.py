@@ -7,7 +7,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
@@ -15,6 +14,7 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.audit.services import record
+from ketamine_clinic.common.api import ErrorOut, Strict
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.selectors import patient_for
 
@@ -22,10 +22,6 @@ from . import services
 from .models import Consent, Route, Screening
 
 router = Router(tags=["screening"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ScreeningIn(Strict):
@@ -92,11 +88,6 @@ class ReadinessOut(Schema):
     route: str
     ready: bool
     problems: list[str]
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict[str, str]] = []
 
 
 def _read(staff: StaffMember, patient: Patient, what: str) -> None:

@@ -12,6 +12,7 @@ from ketamine_clinic.clinical.eligibility import LEVELS
 
 if TYPE_CHECKING:
     from ketamine_clinic.accounts.models import Clinic
+from ketamine_clinic.patients.links import PatientLink
 
 
 class Route(models.TextChoices):
@@ -257,23 +258,15 @@ class Consent(models.Model):
         return "current"
 
 
-class ConsentLink(models.Model):
+class ConsentLink(PatientLink):
     """A one-time link for a patient to read and sign a consent document on their own device.
 
     Like a self-report link: a 256-bit token of which only the hash is stored, expiring,
     revocable, dead once signed. A staff witness countersigns afterwards, as on the tablet.
     """
 
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     template = models.ForeignKey(ConsentTemplate, on_delete=models.PROTECT, related_name="+")
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
     consent = models.OneToOneField(
         Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="link"
     )
@@ -281,47 +274,33 @@ class ConsentLink(models.Model):
 
     objects = ClinicScopedQuerySet.as_manager()
 
+    class Meta(PatientLink.Meta):
+        pass
+
     def __str__(self) -> str:
         return f"consent link {self.pk} for patient {self.patient_id}"
 
-    def usable_at(self, now: object) -> bool:
-        return self.consent_id is None and self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
 
-
-class IntakeLink(models.Model):
+class IntakeLink(PatientLink):
     """A one-time link for the patient to answer the history part of the intake themselves.
 
     Their answers prefill the staff intake form, where a clinician checks them, adds the
     measurements (blood pressure, heart rate) and screens.
     """
 
-    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="intake_links"
     )
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ClinicScopedQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(PatientLink.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"intake link {self.pk} for patient {self.patient_id}"
-
-    def usable_at(self, now: object) -> bool:
-        return (
-            self.submitted_at is None and self.revoked_at is None and self.expires_at > now  # type: ignore[operator]
-        )
 
 
 class ScreeningSettings(models.Model):

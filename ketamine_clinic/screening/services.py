@@ -342,7 +342,7 @@ def _usable_link(
         return None
     links = model.objects.filter(token_hash=token_hash(token[:100])).select_related(*related)
     link = (links.select_for_update() if lock else links).first()
-    return link if link is not None and link.usable_at(_now()) else None
+    return link if link is not None and link.status_at(_now()) == "open" else None
 
 
 def open_intake_link(token: str) -> IntakeLink | None:
@@ -610,7 +610,8 @@ def consent_sign_by_link(
             channel="link",
         )
         link.consent = consent
-        link.save(update_fields=["consent", "updated_at"])
+        link.submitted_at = consent.signed_at
+        link.save(update_fields=["consent", "submitted_at", "updated_at"])
     return consent
 
 

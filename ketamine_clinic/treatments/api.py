@@ -9,22 +9,18 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
-from pydantic import ConfigDict
+from ninja import Router
 
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.reads import find_one
+from ketamine_clinic.common.api import Strict
 from ketamine_clinic.inventory.models import Container
 
 from . import closing, flowsheet, selectors, services
 from .models import RemsMonitoringForm, SessionAlert
 
 router = Router(tags=["sessions"])
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CheckInIn(Strict):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core import mail
@@ -276,6 +276,38 @@ def test_worklist_shows_due_and_overdue_questionnaires(world, login):
     assert "every 14 days" in body and "overdue" in body and "baseline" in body
     # clinic 2's nurse sees nothing of clinic 1's patients
     assert selectors.due_questionnaires(world.nurse2) == []
+
+
+@pytest.mark.parametrize("moment", [time(0, 1), time(23, 59)])  # either end of that local day
+@pytest.mark.parametrize(("days_ago", "due"), [(13, False), (14, True), (15, True)])
+def test_a_questionnaire_every_14_days_is_due_from_the_14th_day(world, days_ago, due, moment):
+    """Counted in local calendar days from the last complete response (edge: 13, 14, 15)."""
+    services.schedule_set(
+        actor=world.admin,
+        clinic=world.clinic1,
+        instrument_id="phq9",
+        trigger="every_n_days",
+        interval_days=14,
+    )
+    today = timezone.localdate()
+    last_day = today - timedelta(days=days_ago)
+    services.assessment_record(
+        actor=world.nurse,
+        patient=world.patient1,
+        instrument_id="phq9",
+        answers=MODERATE,
+        administered_at=timezone.make_aware(datetime.combine(last_day, moment)),
+    )
+
+    rows = [
+        d
+        for d in selectors.due_questionnaires(world.prescriber, today)
+        if d.patient == world.patient1
+    ]
+
+    assert [(d.instrument.id, d.due_on) for d in rows] == (
+        [("phq9", last_day + timedelta(days=14))] if due else []
+    )
 
 
 def test_a_nurse_sees_the_alert_but_cannot_acknowledge_it(world, login):

@@ -424,6 +424,9 @@ def test_a_patient_signs_consent_through_a_link_once(world, login, client):
     assert sign_event.actor is None and sign_event.detail["channel"] == "link"
     assert client.get(url).status_code == 404  # dead once signed
     assert "This link is not valid" in client.get(url).content.decode()
+    link = consent.link
+    assert link.submitted_at == consent.signed_at
+    assert link.status_at(consent.signed_at) == "submitted"
 
 
 def test_the_patient_answers_the_intake_history_and_it_prefills_the_staff_form(

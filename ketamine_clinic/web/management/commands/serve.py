@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 
-def exec_gunicorn(host: str, port: int, workers: int) -> None:
-    """Replace this process with gunicorn serving the WSGI app under the current settings."""
-    args = [
+def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    """Return the command line that serves the WSGI app with gunicorn (also used by bench/)."""
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -28,6 +28,11 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
         "--forwarded-allow-ips",
         os.environ.get("FORWARDED_ALLOW_IPS", ",".join(settings.TRUSTED_PROXIES)),
     ]
+
+
+def exec_gunicorn(host: str, port: int, workers: int) -> None:
+    """Replace this process with gunicorn serving the WSGI app under the current settings."""
+    args = gunicorn_argv(host, port, workers)
     sys.stdout.flush()
     os.execv(sys.executable, args)  # noqa: S606  (fixed argv, no shell)
 
