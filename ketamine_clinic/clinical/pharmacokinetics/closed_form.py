@@ -5,13 +5,17 @@ two input changes. So from an input change at t_k, with τ = t − t_k,
     z(τ) = e^(λτ)·(z_k + ρ/λ) − ρ/λ          (z_k + ρ·τ for λ = 0, the elimination sink),
 and a compartment's amount is Σ_m V[i, m]·z_m(τ): a sum of exponentials plus a constant while an
 infusion runs. The state is advanced exactly from one input change to the next; output times
-never advance it. Modes that cannot reach a compartment are dropped, and modes of equal rate
-(two depots with identical kinetics) are merged before evaluation.
+never advance it. Modes that cannot reach the compartments asked for are dropped.
+
+Depots with identical kinetics (esketamine's first and later devices: same ka, different nasal
+fractions) are lumped into one before the decomposition: each dose then carries its depot's
+fraction as a per-subject amount. A depot that is itself asked for is not lumped.
 
 On a uniform run of output times τ_j = τ_0 + j·h, write j = a·B + b with B ≈ √(run length):
 e^(λτ_j) = e^(λ(τ_0 + aBh))·e^(λbh), so the run is one small matrix product per subject,
-(coefficients × coarse table) @ fine table, written straight into the output: about 2√K
-exponentials per mode instead of K.
+(coefficients × coarse table) @ fine table, written straight into the output. Both tables are
+powers of one exponential, built by doubling (rounding error about 2·log2(B) ulp), so a run
+costs two exponentials per mode instead of one per point.
 
 Subjects are processed in chunks, so the working memory stays O(chunk × modes × √K) beside the
 output. Subjects whose rates are too close for the closed form (modes.Modes.exact) are stepped
@@ -39,27 +43,82 @@ from .system import (
     input_times,
 )
 
-CHUNK_SUBJECTS = 512  # working memory per chunk: a few MB, cache-friendly
+CHUNK_SUBJECTS = 256  # the chunk's output (256 × 1441 values) stays in cache while it is written
 _MIN_TABLE_RUN = 16  # shorter runs: one exponential per point and mode
 _UNIFORM_TOLERANCE = 1e-12  # relative: a run's times must be τ_0 + j·h to this precision
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """The regimen as a sequence of input changes (shared by all subjects)."""
+    """The regimen as input changes: per subject, with each compartment's fraction applied."""
 
     breaks: FloatArray  # (K,) sorted input-change times
-    boluses: FloatArray  # (K, n) mg given at each break
-    rates: FloatArray  # (K, n) mg/min from each break to the next
+    boluses: FloatArray  # (K, N, n) mg entering at each break
+    rates: FloatArray  # (K, N, n) mg/min entering from each break to the next
 
     @classmethod
-    def of(cls, regimen: Regimen, compartments: int) -> Inputs:
-        """Return the input changes of `regimen`."""
+    def of(cls, regimen: Regimen, system: LinearSystem) -> Inputs:
+        """Return the input changes of `regimen` into `system`."""
+        n = system.compartments
         breaks = sorted(set(input_times(regimen)))
-        boluses = np.array([bolus_amounts(regimen, compartments, t) for t in breaks])
-        rates = np.array([infusion_rates(regimen, compartments, t) for t in breaks])
-        shape = (len(breaks), compartments)
-        return cls(np.array(breaks, dtype=np.float64), boluses.reshape(shape), rates.reshape(shape))
+        boluses = np.array([bolus_amounts(regimen, n, t) for t in breaks]).reshape(-1, n)
+        rates = np.array([infusion_rates(regimen, n, t) for t in breaks]).reshape(-1, n)
+        fraction = system.input_fraction[None, :, :]
+        return cls(
+            np.array(breaks, dtype=np.float64),
+            boluses[:, None, :] * fraction,
+            rates[:, None, :] * fraction,
+        )
+
+    def subset(self, rows: slice) -> Inputs:
+        return Inputs(self.breaks, self.boluses[:, rows], self.rates[:, rows])
+
+
+@dataclass(frozen=True)
+class Lumped:
+    """A system with identical depots merged: its matrix, inputs and compartment numbers."""
+
+    a: FloatArray
+    inputs: Inputs
+    index: dict[int, int]  # original compartment → compartment of the lumped system
+
+
+def lump(a: FloatArray, inputs: Inputs, keep: Sequence[int]) -> Lumped:
+    """Merge pure-source compartments (no inflow) whose outflows are identical in every subject.
+
+    Linear and identical, two such depots behave as one that receives both inputs. A compartment
+    in `keep` is never merged away, so its own amount can still be read.
+    """
+    n = a.shape[1]
+    inflow = np.any(a != 0.0, axis=0) & ~np.eye(n, dtype=bool)
+    source = ~inflow.any(axis=1)
+    into = list(range(n))
+    for j in range(n):
+        if not source[j] or j in keep:
+            continue
+        for i in range(j):
+            if into[i] != i or not source[i] or i in keep:
+                continue
+            others = [r for r in range(n) if r not in (i, j)]
+            if np.array_equal(a[:, others, i], a[:, others, j]) and np.array_equal(
+                a[:, i, i], a[:, j, j]
+            ):
+                into[j] = i
+                break
+    kept = [c for c in range(n) if into[c] == c]
+    if len(kept) == n:
+        return Lumped(a, inputs, {c: c for c in range(n)})
+    boluses, rates = inputs.boluses.copy(), inputs.rates.copy()
+    for j, i in enumerate(into):
+        if i != j:
+            boluses[:, :, i] += boluses[:, :, j]
+            rates[:, :, i] += rates[:, :, j]
+    position = {c: p for p, c in enumerate(kept)}
+    return Lumped(
+        np.ascontiguousarray(a[:, kept][:, :, kept]),
+        Inputs(inputs.breaks, boluses[:, :, kept], rates[:, :, kept]),
+        {c: position[into[c]] for c in range(n) if into[c] == c},
+    )
 
 
 def phi(rates: FloatArray, dt: float | FloatArray) -> FloatArray:
@@ -71,9 +130,9 @@ def phi(rates: FloatArray, dt: float | FloatArray) -> FloatArray:
 
 @dataclass(frozen=True)
 class Pieces:
-    """Per subject and interval: amount(τ) = Σ_m coef·e^(λ_m τ) + const + slope·τ.
+    """Per subject, interval and compartment: Σ_m coef·e^(λ_m τ) + const + slope·τ.
 
-    rates: (N, M) of the modes kept; coef: (K, N, M); const, slope: (K, N); breaks: (K,).
+    rates: (N, M) of the modes kept; coef: (K, N, C, M); const, slope: (K, N, C); breaks: (K,).
     """
 
     breaks: FloatArray
@@ -82,122 +141,146 @@ class Pieces:
     const: FloatArray
     slope: FloatArray
 
-
-def _mode_groups(rates: FloatArray, weight: FloatArray) -> list[list[int]]:
-    """Modes that reach the compartment, those of identical rates (every subject) together."""
-    groups: list[list[int]] = []
-    for m in np.flatnonzero(np.any(weight != 0.0, axis=0)):
-        for group in groups:
-            if np.array_equal(rates[:, group[0]], rates[:, m]):
-                group.append(int(m))
-                break
-        else:
-            groups.append([int(m)])
-    return groups
+    def compartment(self, c: int) -> Sums:
+        """The sums of the c-th compartment asked for."""
+        return Sums(
+            self.breaks, self.rates, self.coef[:, :, c], self.const[:, :, c], self.slope[:, :, c]
+        )
 
 
-def pieces(
-    modes: Modes, fraction: FloatArray, inputs: Inputs, compartment: int, scale: FloatArray
-) -> Pieces:
-    """Return the exponential sums of `compartment` (times `scale`, (N,)) on every interval."""
+@dataclass(frozen=True)
+class Sums:
+    """One compartment's Pieces: coef (K, N, M); const, slope (K, N)."""
+
+    breaks: FloatArray
+    rates: FloatArray
+    coef: FloatArray
+    const: FloatArray
+    slope: FloatArray
+
+
+def pieces(modes: Modes, inputs: Inputs, compartments: Sequence[int], scales: FloatArray) -> Pieces:
+    """Return the exponential sums of `compartments` (each times its scale, (C, N))."""
     rates = modes.rates
-    weight = modes.right[:, compartment, :] * scale[:, None]
-    groups = _mode_groups(rates, weight)
-    k_count, n_sub = inputs.breaks.size, rates.shape[0]
-    zero = rates == 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inverse = np.where(zero, 0.0, 1.0 / rates)
-    coef_all = np.zeros((k_count, n_sub, len(groups)))
-    const = np.zeros((k_count, n_sub))
-    slope = np.zeros((k_count, n_sub))
-    z = np.zeros_like(rates)
+    weight = modes.right[:, list(compartments), :] * scales.T[:, :, None]  # (N, C, n)
+    reaching = np.flatnonzero(np.any(weight != 0.0, axis=(0, 1)))
+    rates_kept = rates[:, reaching]
+    weight = weight[:, :, reaching]
+    left = modes.left[:, reaching, :]
+    zero = rates_kept == 0.0
+    with np.errstate(divide="ignore"):
+        inverse = np.where(zero, 0.0, 1.0 / np.where(zero, 1.0, rates_kept))
+    k_count = inputs.breaks.size
+    n_sub, c_count, m_count = weight.shape
+    coef = np.empty((k_count, n_sub, c_count, m_count))
+    const = np.empty((k_count, n_sub, c_count))
+    slope = np.empty((k_count, n_sub, c_count))
+    z = np.zeros_like(rates_kept)
     for k in range(k_count):
         if inputs.boluses[k].any():
-            z += np.einsum("nmj,nj->nm", modes.left, fraction * inputs.boluses[k])
-        rho = np.einsum("nmj,nj->nm", modes.left, fraction * inputs.rates[k])
-        shifted = z + rho * inverse
-        full = weight * shifted
-        for g, group in enumerate(groups):
-            coef_all[k, :, g] = full[:, group].sum(axis=1)
-        const[k] = -np.sum(weight * rho * inverse, axis=1)
-        slope[k] = np.sum(np.where(zero, weight * rho, 0.0), axis=1)
+            z += np.einsum("nmj,nj->nm", left, inputs.boluses[k])
+        rho = np.einsum("nmj,nj->nm", left, inputs.rates[k])
+        steady = rho * inverse
+        coef[k] = weight * (z + steady)[:, None, :]
+        const[k] = -np.einsum("ncm,nm->nc", weight, steady)
+        slope[k] = np.einsum("ncm,nm->nc", weight, np.where(zero, rho, 0.0))
         if k + 1 < k_count:
             dt = float(inputs.breaks[k + 1] - inputs.breaks[k])
-            z = np.exp(rates * dt) * z + rho * phi(rates, dt)
-    group_rates = np.stack([rates[:, group[0]] for group in groups], axis=1) if groups else None
-    return Pieces(
-        inputs.breaks,
-        np.zeros((n_sub, 0)) if group_rates is None else group_rates,
-        coef_all,
-        const,
-        slope,
-    )
+            z = np.exp(rates_kept * dt) * z + rho * phi(rates_kept, dt)
+    return Pieces(inputs.breaks, rates_kept, coef, const, slope)
 
 
 def _runs(tau: FloatArray) -> list[tuple[int, int]]:
     """Split sorted times into maximal uniform runs: (first index, count)."""
     runs: list[tuple[int, int]] = []
     start, size = 0, tau.size
+    tolerance = _UNIFORM_TOLERANCE * max(1.0, abs(float(tau[0])), abs(float(tau[-1])))
+    diffs = np.diff(tau)
     while start < size:
         end = start + 1
         if end < size:
-            step = tau[end] - tau[start]
-            tolerance = _UNIFORM_TOLERANCE * max(1.0, abs(tau[start]), abs(tau[-1]))
-            diffs = np.diff(tau[start:])
-            bad = np.flatnonzero(np.abs(diffs - step) > tolerance)
-            end = start + 1 + (int(bad[0]) if bad.size else diffs.size)
+            bad = np.flatnonzero(np.abs(diffs[start:] - diffs[start]) > tolerance)
+            end = start + 1 + (int(bad[0]) if bad.size else size - 1 - start)
         runs.append((start, end - start))
         start = end
     return runs
 
 
+def powers(base: FloatArray, count: int, extra: int = 0) -> FloatArray:
+    """base^j for j < count, shaped (count, *base.shape[:-1], M + extra), by doubling.
+
+    The power index comes first so that each doubling is one contiguous product; the `extra`
+    last columns are left for the caller to fill.
+    """
+    m = base.shape[-1]
+    out = np.empty((count, *base.shape[:-1], m + extra))
+    out[0, ..., :m] = 1.0
+    filled = 1
+    while filled < count:
+        take = min(filled, count - filled)
+        factor = base if filled == 1 else out[filled - 1, ..., :m] * base
+        np.multiply(out[:take, ..., :m], factor, out=out[filled : filled + take, ..., :m])
+        filled += take
+    return out
+
+
 def evaluate_run(
-    rates: FloatArray,
-    coef: FloatArray,
-    const: FloatArray,
-    slope: FloatArray,
-    tau0: float,
-    step: float,
-    count: int,
-    out: FloatArray,
+    piece: Pieces, k: int, tau0: float, step: float, count: int, out: FloatArray
 ) -> None:
-    """Write Σ coef·e^(λτ) + const + slope·τ at τ = tau0 + j·step (j < count) into `out`."""
-    n_sub = rates.shape[0]
-    width = 1 if count < _MIN_TABLE_RUN else math.isqrt(count - 1) + 1
+    """Write interval k's sums at τ = tau0 + j·step (j < count) into out (C, N, count)."""
+    rates, coef = piece.rates, piece.coef[k]
+    const, slope = piece.const[k], piece.slope[k]
+    m = rates.shape[1]
+    if count < _MIN_TABLE_RUN:
+        tau = tau0 + step * np.arange(count)
+        exps = np.exp(rates[:, None, :] * tau[None, :, None])  # (N, count, M)
+        for c in range(coef.shape[1]):
+            value = np.matmul(exps, coef[:, c, :, None])[:, :, 0]
+            value += const[:, c, None] + slope[:, c, None] * tau
+            out[c] = value
+        return
+    width = math.isqrt(count - 1) + 1
     rows = -(-count // width)
-    fine_tau = step * np.arange(width)
-    coarse_tau = tau0 + step * width * np.arange(rows)
     with_slope = bool(np.any(slope != 0.0))
     extra = 3 if with_slope else 1
-    m = rates.shape[1]
-    left = np.empty((n_sub, rows, m + extra))
-    np.exp(rates[:, None, :] * coarse_tau[None, :, None], out=left[:, :, :m])
-    left[:, :, :m] *= coef[:, None, :]
-    left[:, :, m] = const[:, None]
-    right = np.empty((n_sub, m + extra, width))
-    np.exp(rates[:, :, None] * fine_tau[None, None, :], out=right[:, :m, :])
-    right[:, m, :] = 1.0
+    # τ_j = tau0 + (a·width + b)·step: coarse[a] = e^(λ(tau0 + a·width·step)), fine[b] = e^(λb·step)
+    fine = powers(np.exp(rates * step), width, extra)  # (width, N, M + extra)
+    fine[..., m] = 1.0
+    coarse = powers(np.exp(rates * (step * width)), rows, extra)  # (rows, N, M + extra)
+    coarse[..., :m] *= np.exp(rates * tau0)
+    coarse_tau = (tau0 + step * width * np.arange(rows))[:, None]
     if with_slope:
-        left[:, :, m + 1] = slope[:, None] * coarse_tau[None, :]
-        right[:, m + 1, :] = 1.0
-        left[:, :, m + 2] = slope[:, None]
-        right[:, m + 2, :] = fine_tau[None, :]
+        fine[..., m + 1] = 1.0
+        fine[..., m + 2] = step * np.arange(width)[:, None]
+    right = np.transpose(fine, (1, 2, 0))  # (N, M + extra, width), a strided view
     whole = count // width
-    if whole:
-        np.matmul(left[:, :whole], right, out=out[:, : whole * width].reshape(n_sub, whole, width))
-    if whole * width < count:
-        rest = count - whole * width
-        out[:, whole * width :] = np.matmul(left[:, whole : whole + 1], right[:, :, :rest])[:, 0]
+    n_sub = rates.shape[0]
+    left = np.empty_like(coarse)
+    for c in range(coef.shape[1]):
+        np.multiply(coarse[..., :m], coef[:, c], out=left[..., :m])
+        left[..., m] = const[:, c]
+        if with_slope:
+            left[..., m + 1] = slope[:, c] * coarse_tau
+            left[..., m + 2] = slope[:, c]
+        per_subject = np.transpose(left, (1, 0, 2))  # (N, rows, M + extra)
+        target = out[c]
+        if whole:
+            block = target[:, : whole * width].reshape(n_sub, whole, width)
+            np.matmul(per_subject[:, :whole], right, out=block)
+        if whole * width < count:
+            rest = count - whole * width
+            target[:, whole * width :] = np.matmul(per_subject[:, whole:], right[:, :, :rest])[:, 0]
 
 
-def evaluate(piece: Pieces, times: FloatArray, out: FloatArray) -> None:
-    """Write the exponential sums at sorted, distinct `times` into out (N, len(times))."""
+def evaluate(piece: Pieces, times: FloatArray, out: FloatArray, clamp: bool) -> None:
+    """Write the sums at sorted, distinct `times` into out (C, N, len(times)).
+
+    With `clamp`, values of the first interval are kept ≥ 0: there the compartments start empty,
+    and Σ coef (zero in exact arithmetic) can round to −1e-17.
+    """
     breaks = piece.breaks
-    if breaks.size == 0:
-        out[:] = 0.0
-        return
     bounds = np.searchsorted(times, breaks, side="left")
-    out[:, : bounds[0]] = 0.0
+    out[:, :, : bounds[0] if breaks.size else times.size] = 0.0
     for k in range(breaks.size):
         lo = int(bounds[k])
         hi = int(bounds[k + 1]) if k + 1 < breaks.size else times.size
@@ -205,17 +288,12 @@ def evaluate(piece: Pieces, times: FloatArray, out: FloatArray) -> None:
             continue
         tau = times[lo:hi] - breaks[k]
         for first, count in _runs(tau):
-            step = (tau[first + count - 1] - tau[first]) / (count - 1) if count > 1 else 0.0
-            evaluate_run(
-                piece.rates,
-                piece.coef[k],
-                piece.const[k],
-                piece.slope[k],
-                float(tau[first]),
-                float(step),
-                count,
-                out[:, lo + first : lo + first + count],
-            )
+            last = float(tau[first + count - 1])
+            step = (last - float(tau[first])) / (count - 1) if count > 1 else 0.0
+            region = out[:, :, lo + first : lo + first + count]
+            evaluate_run(piece, k, float(tau[first]), step, count, region)
+            if clamp and k == 0:
+                np.maximum(region, 0.0, out=region)
 
 
 def _sorted_distinct(times: FloatArray) -> tuple[FloatArray, np.ndarray | None]:
@@ -223,6 +301,15 @@ def _sorted_distinct(times: FloatArray) -> tuple[FloatArray, np.ndarray | None]:
         return times, None
     unique, inverse = np.unique(times, return_inverse=True)
     return unique, inverse
+
+
+def prepared(
+    system: LinearSystem, inputs: Inputs, compartments: Sequence[int]
+) -> tuple[Modes, Inputs, list[int]]:
+    """Lump identical depots, decompose: the modes, inputs and compartment numbers to use."""
+    lumped = lump(system.a, inputs, compartments)
+    modes = decompose(lumped.a)[1]
+    return modes, lumped.inputs, [lumped.index[c] for c in compartments]
 
 
 def amounts(
@@ -244,48 +331,28 @@ def amounts(
     check_regimen(regimen, n)
     if any(not 0 <= c < n for c in compartments):
         raise ValueError("keep names a compartment that does not exist")
-    factors = [np.ones(n_sub)] * len(compartments) if scales is None else list(scales)
-    nonnegative = all(
-        (d.amount_mg if isinstance(d, Bolus) else d.rate_mg_per_min) >= 0 for d in regimen
-    )
+    factor = np.ones((len(compartments), n_sub))
+    if scales is not None:
+        factor[:] = np.array([np.asarray(s, dtype=np.float64) for s in scales])
+    # Non-negative doses give non-negative amounts (clamped where rounding could break it).
+    clamp = all((d.amount_mg if isinstance(d, Bolus) else d.rate_mg_per_min) >= 0 for d in regimen)
     distinct, inverse = _sorted_distinct(times)
     out = np.empty((len(compartments), n_sub, distinct.size))
-    inputs = Inputs.of(regimen, n)
-    for start in range(0, n_sub, CHUNK_SUBJECTS):
+    inputs = Inputs.of(regimen, system)
+    if inputs.breaks.size == 0:
+        out[:] = 0.0
+    for start in range(0, n_sub if inputs.breaks.size else 0, CHUNK_SUBJECTS):
         rows = slice(start, min(start + CHUNK_SUBJECTS, n_sub))
-        chunk = out[:, rows]
-        _fill_chunk(
-            system.subset(rows),
-            inputs,
-            regimen,
-            distinct,
-            compartments,
-            [np.asarray(f, dtype=np.float64)[rows] for f in factors],
-            chunk,
-        )
-        if nonnegative:
-            # Rounding can leave −1e-17 where a compartment is still empty; amounts are not.
-            np.maximum(chunk, 0.0, out=chunk)
+        chunk = system.subset(rows)
+        modes, chunk_inputs, index = prepared(chunk, inputs.subset(rows), compartments)
+        piece = pieces(modes, chunk_inputs, index, factor[:, rows])
+        evaluate(piece, distinct, out[:, rows], clamp)
+        stepped = np.flatnonzero(~modes.exact)
+        if stepped.size:
+            reference = stepped_amounts(chunk.subset(stepped), regimen, distinct, compartments)
+            out[:, start + stepped] = (
+                np.moveaxis(reference, 2, 0) * factor[:, start + stepped, None]
+            )
     if inverse is not None:
         return np.asarray(out[:, :, inverse], dtype=np.float64)
     return out
-
-
-def _fill_chunk(
-    system: LinearSystem,
-    inputs: Inputs,
-    regimen: Regimen,
-    times: FloatArray,
-    compartments: Sequence[int],
-    factors: Sequence[FloatArray],
-    out: FloatArray,
-) -> None:
-    _, modes = decompose(system.a)
-    for i, compartment in enumerate(compartments):
-        piece = pieces(modes, system.input_fraction, inputs, compartment, factors[i])
-        evaluate(piece, times, out[i])
-    stepped = np.flatnonzero(~modes.exact)
-    if stepped.size:
-        reference = stepped_amounts(system.subset(stepped), regimen, times, keep=compartments)
-        for i in range(len(compartments)):
-            out[i, stepped] = reference[:, :, i] * factors[i][stepped, None]

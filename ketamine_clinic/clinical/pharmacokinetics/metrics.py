@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .closed_form import CHUNK_SUBJECTS, Inputs, Pieces, phi, pieces
-from .modes import decompose
+from .closed_form import CHUNK_SUBJECTS, Inputs, Sums, phi, pieces, prepared
 from .stepper import stepped_amounts
 from .system import (
     NG_PER_ML_PER_MG_PER_L,
@@ -94,16 +93,16 @@ def exposure(
     n_sub = system.subjects
     start, end = _horizon(regimen, horizon_min)
     result = {name: np.zeros(n_sub) for name in ("cmax", "tmax", "auc", "above", "until")}
-    inputs = Inputs.of(regimen, system.compartments)
+    inputs = Inputs.of(regimen, system)
     if inputs.breaks.size == 0:
         result["tmax"][:] = start
         return _exposure(result, threshold_ng_per_ml)
     for first in range(0, n_sub, CHUNK_SUBJECTS):
         rows = slice(first, min(first + CHUNK_SUBJECTS, n_sub))
         chunk = system.subset(rows)
-        _, modes = decompose(chunk.a)
-        scale = NG_PER_ML_PER_MG_PER_L / chunk.volume_l
-        piece = pieces(modes, chunk.input_fraction, inputs, chunk.observed, scale)
+        modes, chunk_inputs, index = prepared(chunk, inputs.subset(rows), [chunk.observed])
+        scale = NG_PER_ML_PER_MG_PER_L / chunk.volume_l[None, :]
+        piece = pieces(modes, chunk_inputs, index, scale).compartment(0)
         values = _closed_form_metrics(piece, end, threshold_ng_per_ml)
         stepped = np.flatnonzero(~modes.exact)
         if stepped.size:
@@ -126,7 +125,7 @@ def _exposure(values: dict[str, FloatArray], threshold: float) -> Exposure:
     )
 
 
-def _sampled(piece: Pieces, k: int, tau: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _sampled(piece: Sums, k: int, tau: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Value and slope (N, S) of the interval-k sums at τ (S,), from one exponential each."""
     exps = np.exp(piece.rates[:, :, None] * tau)
     value = np.einsum("nm,nms->ns", piece.coef[k], exps)
@@ -146,7 +145,7 @@ class _Brackets:
     slope: FloatArray
 
     @classmethod
-    def of(cls, piece: Pieces, k: IntArray, rows: IntArray) -> _Brackets:
+    def of(cls, piece: Sums, k: IntArray, rows: IntArray) -> _Brackets:
         return cls(
             piece.rates[rows], piece.coef[k, rows], piece.const[k, rows], piece.slope[k, rows]
         )
@@ -190,7 +189,7 @@ class _Brackets:
         return np.asarray(tau, dtype=np.float64)
 
 
-def _closed_form_metrics(piece: Pieces, end: float, threshold: float) -> dict[str, FloatArray]:
+def _closed_form_metrics(piece: Sums, end: float, threshold: float) -> dict[str, FloatArray]:
     breaks = piece.breaks
     n_sub = piece.rates.shape[0]
     lengths = np.append(np.diff(breaks), end - breaks[-1])
@@ -259,7 +258,7 @@ def _interleave(samples: FloatArray, middles: FloatArray) -> FloatArray:
     return out
 
 
-def _auc(piece: Pieces, lengths: FloatArray) -> FloatArray:
+def _auc(piece: Sums, lengths: FloatArray) -> FloatArray:
     """Exact integral from the first input to infinity."""
     rates = piece.rates
     auc = np.zeros(rates.shape[0])
