@@ -25,10 +25,11 @@ with matrix exponentials (stepper.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .modes import Modes, decompose
 from .stepper import stepped_amounts
@@ -303,13 +304,47 @@ def _sorted_distinct(times: FloatArray) -> tuple[FloatArray, np.ndarray | None]:
     return unique, inverse
 
 
-def prepared(
-    system: LinearSystem, inputs: Inputs, compartments: Sequence[int]
-) -> tuple[Modes, Inputs, list[int]]:
-    """Lump identical depots, decompose: the modes, inputs and compartment numbers to use."""
-    lumped = lump(system.a, inputs, compartments)
-    modes = decompose(lumped.a)[1]
-    return modes, lumped.inputs, [lumped.index[c] for c in compartments]
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk of subjects with its exponential sums; `stepped` (indices into the chunk) are
+    the subjects to step with matrix exponentials instead."""
+
+    rows: slice
+    system: LinearSystem
+    pieces: Pieces
+    stepped: npt.NDArray[np.intp]
+
+
+def chunks(
+    system: LinearSystem,
+    regimen: Regimen,
+    compartments: Sequence[int],
+    scales: FloatArray,
+) -> Iterator[Chunk]:
+    """Yield the exponential sums of `compartments` (times scales, (C, N)), chunk by chunk.
+
+    Nothing is yielded for a regimen without doses.
+    """
+    n_sub, n = system.subjects, system.compartments
+    check_regimen(regimen, n)
+    if any(not 0 <= c < n for c in compartments):
+        raise ValueError("keep names a compartment that does not exist")
+    inputs = Inputs.of(regimen, system)
+    if inputs.breaks.size == 0:
+        return
+    for start in range(0, n_sub, CHUNK_SUBJECTS):
+        rows = slice(start, min(start + CHUNK_SUBJECTS, n_sub))
+        chunk = system.subset(rows)
+        lumped = lump(chunk.a, inputs.subset(rows), compartments)
+        modes = decompose(lumped.a)[1]
+        index = [lumped.index[c] for c in compartments]
+        piece = pieces(modes, lumped.inputs, index, scales[:, rows])
+        yield Chunk(rows, chunk, piece, np.flatnonzero(~modes.exact))
+
+
+def nonnegative(regimen: Regimen) -> bool:
+    """Whether every dose is ≥ 0 (then so is every amount)."""
+    return all((d.amount_mg if isinstance(d, Bolus) else d.rate_mg_per_min) >= 0 for d in regimen)
 
 
 def amounts(
@@ -318,41 +353,33 @@ def amounts(
     times_min: FloatArray,
     compartments: Sequence[int],
     scales: Sequence[FloatArray] | None = None,
+    on_chunk: Callable[[Chunk], None] | None = None,
 ) -> FloatArray:
     """Return scale·amount of each compartment, shaped (len(compartments), N, len(times)).
 
     `scales` (one (N,) array per compartment, default 1) turn amounts into concentrations in
-    the same pass, so the output is written once.
+    the same pass, so the output is written once. `on_chunk` sees each chunk's sums (to compute
+    exposure metrics from the same decomposition).
     """
     times = np.asarray(times_min, dtype=np.float64)
     if times.ndim != 1:
         raise ValueError("times_min must be one-dimensional")
-    n_sub, n = system.subjects, system.compartments
-    check_regimen(regimen, n)
-    if any(not 0 <= c < n for c in compartments):
-        raise ValueError("keep names a compartment that does not exist")
+    n_sub = system.subjects
     factor = np.ones((len(compartments), n_sub))
     if scales is not None:
         factor[:] = np.array([np.asarray(s, dtype=np.float64) for s in scales])
-    # Non-negative doses give non-negative amounts (clamped where rounding could break it).
-    clamp = all((d.amount_mg if isinstance(d, Bolus) else d.rate_mg_per_min) >= 0 for d in regimen)
+    clamp = nonnegative(regimen)
     distinct, inverse = _sorted_distinct(times)
-    out = np.empty((len(compartments), n_sub, distinct.size))
-    inputs = Inputs.of(regimen, system)
-    if inputs.breaks.size == 0:
-        out[:] = 0.0
-    for start in range(0, n_sub if inputs.breaks.size else 0, CHUNK_SUBJECTS):
-        rows = slice(start, min(start + CHUNK_SUBJECTS, n_sub))
-        chunk = system.subset(rows)
-        modes, chunk_inputs, index = prepared(chunk, inputs.subset(rows), compartments)
-        piece = pieces(modes, chunk_inputs, index, factor[:, rows])
-        evaluate(piece, distinct, out[:, rows], clamp)
-        stepped = np.flatnonzero(~modes.exact)
-        if stepped.size:
-            reference = stepped_amounts(chunk.subset(stepped), regimen, distinct, compartments)
-            out[:, start + stepped] = (
-                np.moveaxis(reference, 2, 0) * factor[:, start + stepped, None]
-            )
+    out = np.zeros((len(compartments), n_sub, distinct.size))
+    for chunk in chunks(system, regimen, compartments, factor):
+        evaluate(chunk.pieces, distinct, out[:, chunk.rows], clamp)
+        if chunk.stepped.size:
+            who = chunk.stepped
+            reference = stepped_amounts(chunk.system.subset(who), regimen, distinct, compartments)
+            rows = chunk.rows.start + who
+            out[:, rows] = np.moveaxis(reference, 2, 0) * factor[:, rows, None]
+        if on_chunk is not None:
+            on_chunk(chunk)
     if inverse is not None:
         return np.asarray(out[:, :, inverse], dtype=np.float64)
     return out

@@ -17,19 +17,19 @@ A subject whose rates are too close for the closed form (modes.Modes.exact) is c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from .closed_form import CHUNK_SUBJECTS, Inputs, Sums, phi, pieces, prepared
+from .closed_form import Chunk, Sums, amounts, phi
 from .stepper import stepped_amounts
 from .system import (
     NG_PER_ML_PER_MG_PER_L,
     FloatArray,
     LinearSystem,
     Regimen,
-    check_regimen,
     input_times,
 )
 
@@ -89,29 +89,51 @@ def exposure(
     horizon_min: float | None = None,
 ) -> Exposure:
     """Return Cmax, Tmax, AUC 0–∞, time above and time until below the threshold."""
-    check_regimen(regimen, system.compartments)
-    n_sub = system.subjects
+    return concentrations_and_exposure(
+        system,
+        regimen,
+        np.zeros(0),
+        [system.observed],
+        [system.volume_l],
+        threshold_ng_per_ml,
+        horizon_min,
+    )[1]
+
+
+def concentrations_and_exposure(
+    system: LinearSystem,
+    regimen: Regimen,
+    times_min: FloatArray,
+    compartments: Sequence[int],
+    volumes_l: Sequence[FloatArray],
+    threshold_ng_per_ml: float = DISSOCIATION_THRESHOLD_NG_PER_ML,
+    horizon_min: float | None = None,
+) -> tuple[FloatArray, Exposure]:
+    """Concentrations (ng/mL, (C, N, T)) of `compartments` and the exposure of the first one.
+
+    One decomposition per subject serves both.
+    """
     start, end = _horizon(regimen, horizon_min)
+    n_sub = system.subjects
     result = {name: np.zeros(n_sub) for name in ("cmax", "tmax", "auc", "above", "until")}
-    inputs = Inputs.of(regimen, system)
-    if inputs.breaks.size == 0:
-        result["tmax"][:] = start
-        return _exposure(result, threshold_ng_per_ml)
-    for first in range(0, n_sub, CHUNK_SUBJECTS):
-        rows = slice(first, min(first + CHUNK_SUBJECTS, n_sub))
-        chunk = system.subset(rows)
-        modes, chunk_inputs, index = prepared(chunk, inputs.subset(rows), [chunk.observed])
-        scale = NG_PER_ML_PER_MG_PER_L / chunk.volume_l[None, :]
-        piece = pieces(modes, chunk_inputs, index, scale).compartment(0)
-        values = _closed_form_metrics(piece, end, threshold_ng_per_ml)
-        stepped = np.flatnonzero(~modes.exact)
-        if stepped.size:
-            grid = _grid_metrics(chunk.subset(stepped), regimen, start, end, threshold_ng_per_ml)
+    result["tmax"][:] = start
+
+    def metrics_of(chunk: Chunk) -> None:
+        values = _closed_form_metrics(chunk.pieces.compartment(0), end, threshold_ng_per_ml)
+        if chunk.stepped.size:
+            stepped = chunk.system.subset(chunk.stepped)
+            volume = np.asarray(volumes_l[0], dtype=np.float64)[chunk.rows][chunk.stepped]
+            grid = _grid_metrics(
+                stepped, compartments[0], volume, regimen, start, end, threshold_ng_per_ml
+            )
             for name in values:
-                values[name][stepped] = grid[name]
+                values[name][chunk.stepped] = grid[name]
         for name in values:
-            result[name][rows] = values[name]
-    return _exposure(result, threshold_ng_per_ml)
+            result[name][chunk.rows] = values[name]
+
+    scales = [NG_PER_ML_PER_MG_PER_L / np.asarray(v, dtype=np.float64) for v in volumes_l]
+    conc = amounts(system, regimen, times_min, compartments, scales, on_chunk=metrics_of)
+    return conc, _exposure(result, threshold_ng_per_ml)
 
 
 def _exposure(values: dict[str, FloatArray], threshold: float) -> Exposure:
@@ -277,13 +299,19 @@ def _auc(piece: Sums, lengths: FloatArray) -> FloatArray:
 
 
 def _grid_metrics(
-    system: LinearSystem, regimen: Regimen, start: float, end: float, threshold: float
+    system: LinearSystem,
+    compartment: int,
+    volume_l: FloatArray,
+    regimen: Regimen,
+    start: float,
+    end: float,
+    threshold: float,
 ) -> dict[str, FloatArray]:
-    """The metrics on a FALLBACK_STEP_MIN grid stepped by matrix exponentials."""
+    """The metrics of `compartment` on a FALLBACK_STEP_MIN grid stepped by matrix exponentials."""
     grid = np.arange(start, end + FALLBACK_STEP_MIN / 2, FALLBACK_STEP_MIN)
     times = np.unique(np.concatenate([grid, np.asarray(input_times(regimen), dtype=np.float64)]))
-    amounts = stepped_amounts(system, regimen, times, keep=[system.observed])[:, :, 0]
-    conc = amounts / system.volume_l[:, None] * NG_PER_ML_PER_MG_PER_L
+    amounts = stepped_amounts(system, regimen, times, keep=[compartment])[:, :, 0]
+    conc = amounts / volume_l[:, None] * NG_PER_ML_PER_MG_PER_L
     peak = np.argmax(conc, axis=1)
     eigenvalues = np.linalg.eigvals(system.a)
     lambda_z = np.min(np.abs(eigenvalues.real), axis=1)
