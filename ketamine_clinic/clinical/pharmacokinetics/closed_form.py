@@ -44,7 +44,7 @@ from .system import (
     input_times,
 )
 
-CHUNK_SUBJECTS = 256  # the chunk's output (256 × 1441 values) stays in cache while it is written
+CHUNK_SUBJECTS = 512  # measured best for 1 and 2 outputs of 1,441 times (bench/pk_bench.py)
 _MIN_TABLE_RUN = 16  # shorter runs: one exponential per point and mode
 _UNIFORM_TOLERANCE = 1e-12  # relative: a run's times must be τ_0 + j·h to this precision
 
@@ -207,20 +207,19 @@ def _runs(tau: FloatArray) -> list[tuple[int, int]]:
     return runs
 
 
-def powers(base: FloatArray, count: int, extra: int = 0) -> FloatArray:
-    """base^j for j < count, shaped (count, *base.shape[:-1], M + extra), by doubling.
+def powers(base: FloatArray, count: int) -> FloatArray:
+    """base^j for j < count, shaped (count, *base.shape), by doubling.
 
-    The power index comes first so that each doubling is one contiguous product; the `extra`
-    last columns are left for the caller to fill.
+    The power index comes first and the caller puts subjects last, so that each doubling is one
+    long contiguous product.
     """
-    m = base.shape[-1]
-    out = np.empty((count, *base.shape[:-1], m + extra))
-    out[0, ..., :m] = 1.0
+    out = np.empty((count, *base.shape))
+    out[0] = 1.0
     filled = 1
     while filled < count:
         take = min(filled, count - filled)
-        factor = base if filled == 1 else out[filled - 1, ..., :m] * base
-        np.multiply(out[:take, ..., :m], factor, out=out[filled : filled + take, ..., :m])
+        factor = base if filled == 1 else out[filled - 1] * base
+        np.multiply(out[:take], factor, out=out[filled : filled + take])
         filled += take
     return out
 
@@ -231,7 +230,7 @@ def evaluate_run(
     """Write interval k's sums at τ = tau0 + j·step (j < count) into out (C, N, count)."""
     rates, coef = piece.rates, piece.coef[k]
     const, slope = piece.const[k], piece.slope[k]
-    m = rates.shape[1]
+    n_sub, m = rates.shape
     if count < _MIN_TABLE_RUN:
         tau = tau0 + step * np.arange(count)
         exps = np.exp(rates[:, None, :] * tau[None, :, None])  # (N, count, M)
@@ -245,32 +244,31 @@ def evaluate_run(
     with_slope = bool(np.any(slope != 0.0))
     extra = 3 if with_slope else 1
     # τ_j = tau0 + (a·width + b)·step: coarse[a] = e^(λ(tau0 + a·width·step)), fine[b] = e^(λb·step)
-    fine = powers(np.exp(rates * step), width, extra)  # (width, N, M + extra)
-    fine[..., m] = 1.0
-    coarse = powers(np.exp(rates * (step * width)), rows, extra)  # (rows, N, M + extra)
-    coarse[..., :m] *= np.exp(rates * tau0)
-    coarse_tau = (tau0 + step * width * np.arange(rows))[:, None]
+    rates_t = rates.T  # (M, N): subjects last while the tables are built
+    right = np.empty((n_sub, m + extra, width))
+    right[:, :m] = np.transpose(powers(np.exp(rates_t * step), width), (2, 1, 0))
+    right[:, m] = 1.0
+    coarse = powers(np.exp(rates_t * (step * width)), rows)  # (rows, M, N)
+    coarse *= np.exp(rates_t * tau0)
+    coarse_tau = tau0 + step * width * np.arange(rows)
     if with_slope:
-        fine[..., m + 1] = 1.0
-        fine[..., m + 2] = step * np.arange(width)[:, None]
-    right = np.transpose(fine, (1, 2, 0))  # (N, M + extra, width), a strided view
+        right[:, m + 1] = 1.0
+        right[:, m + 2] = step * np.arange(width)
     whole = count // width
-    n_sub = rates.shape[0]
-    left = np.empty_like(coarse)
+    left = np.empty((n_sub, rows, m + extra))
     for c in range(coef.shape[1]):
-        np.multiply(coarse[..., :m], coef[:, c], out=left[..., :m])
-        left[..., m] = const[:, c]
+        left[:, :, :m] = np.transpose(coarse * coef[:, c].T, (2, 0, 1))
+        left[:, :, m] = const[:, c, None]
         if with_slope:
-            left[..., m + 1] = slope[:, c] * coarse_tau
-            left[..., m + 2] = slope[:, c]
-        per_subject = np.transpose(left, (1, 0, 2))  # (N, rows, M + extra)
+            left[:, :, m + 1] = slope[:, c, None] * coarse_tau
+            left[:, :, m + 2] = slope[:, c, None]
         target = out[c]
         if whole:
             block = target[:, : whole * width].reshape(n_sub, whole, width)
-            np.matmul(per_subject[:, :whole], right, out=block)
+            np.matmul(left[:, :whole], right, out=block)
         if whole * width < count:
             rest = count - whole * width
-            target[:, whole * width :] = np.matmul(per_subject[:, whole:], right[:, :, :rest])[:, 0]
+            target[:, whole * width :] = np.matmul(left[:, whole:], right[:, :, :rest])[:, 0]
 
 
 def evaluate(piece: Pieces, times: FloatArray, out: FloatArray, clamp: bool) -> None:
