@@ -224,6 +224,11 @@ def powers(base: FloatArray, count: int) -> FloatArray:
     return out
 
 
+def _table_width(count: int) -> int:
+    """Points per row of a run's table: about √count, or all of a short run."""
+    return count if count < _MIN_TABLE_RUN else math.isqrt(count - 1) + 1
+
+
 def evaluate_run(
     piece: Pieces, k: int, tau0: float, step: float, count: int, out: FloatArray
 ) -> None:
@@ -239,7 +244,7 @@ def evaluate_run(
             value += const[:, c, None] + slope[:, c, None] * tau
             out[c] = value
         return
-    width = math.isqrt(count - 1) + 1
+    width = _table_width(count)
     rows = -(-count // width)
     with_slope = bool(np.any(slope != 0.0))
     extra = 3 if with_slope else 1
@@ -274,8 +279,10 @@ def evaluate_run(
 def evaluate(piece: Pieces, times: FloatArray, out: FloatArray, clamp: bool) -> None:
     """Write the sums at sorted, distinct `times` into out (C, N, len(times)).
 
-    With `clamp`, values of the first interval are kept ≥ 0: there the compartments start empty,
-    and Σ coef (zero in exact arithmetic) can round to −1e-17.
+    With `clamp`, the values just after each input change are kept ≥ 0 (each run's first row,
+    `_table_width` points): there a compartment can still be (nearly) empty while the terms of
+    its sum are of the order of the dose, so the sum can round to −1e-16. Further on, an amount
+    is either exactly 0 (nothing reaches it) or well above that rounding.
     """
     breaks = piece.breaks
     bounds = np.searchsorted(times, breaks, side="left")
@@ -291,8 +298,9 @@ def evaluate(piece: Pieces, times: FloatArray, out: FloatArray, clamp: bool) -> 
             step = (last - float(tau[first])) / (count - 1) if count > 1 else 0.0
             region = out[:, :, lo + first : lo + first + count]
             evaluate_run(piece, k, float(tau[first]), step, count, region)
-            if clamp and k == 0:
-                np.maximum(region, 0.0, out=region)
+            if clamp:
+                head = region[:, :, : _table_width(count)]
+                np.maximum(head, 0.0, out=head)
 
 
 def _sorted_distinct(times: FloatArray) -> tuple[FloatArray, np.ndarray | None]:

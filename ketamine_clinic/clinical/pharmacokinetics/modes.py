@@ -187,4 +187,13 @@ def decompose(a: FloatArray) -> tuple[Structure, Modes]:
     usable = right.copy()
     usable[~exact] = np.eye(n)
     left = np.asarray(np.linalg.inv(usable), dtype=np.float64)
+    # V⁻¹ is block lower-triangular like V: a mode sees only its own block and those upstream.
+    # inv() leaves rounding (1e-19) elsewhere, which would leak doses into undosed depots.
+    sees = np.zeros((n, n), dtype=bool)
+    for k, cols in enumerate(columns):
+        sees[np.ix_(cols, blocks[k])] = True
+        for earlier in range(k):
+            if k in structure.downstream[earlier]:
+                sees[np.ix_(cols, blocks[earlier])] = True
+    left[:, ~sees] = 0.0
     return structure, Modes(rates, right, left, exact)
