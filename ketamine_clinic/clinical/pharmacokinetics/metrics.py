@@ -12,7 +12,7 @@ it are taken from the first input to `horizon_min` (default: 24 h after the last
 "still above" at the horizon gives an infinite time until below.
 
 A subject whose rates are too close for the closed form (modes.Modes.exact) is computed on a
-0.5-min grid stepped by matrix exponentials instead, with the AUC tail C_last/λz.
+0.5-min grid stepped by matrix exponentials instead; its AUC 0–∞ is −(A⁻¹·D)/V, exact.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .closed_form import Chunk, Sums, amounts, phi
 from .stepper import stepped_amounts
 from .system import (
     NG_PER_ML_PER_MG_PER_L,
+    Bolus,
     FloatArray,
     LinearSystem,
     Regimen,
@@ -313,10 +314,6 @@ def _grid_metrics(
     amounts = stepped_amounts(system, regimen, times, keep=[compartment])[:, :, 0]
     conc = amounts / volume_l[:, None] * NG_PER_ML_PER_MG_PER_L
     peak = np.argmax(conc, axis=1)
-    eigenvalues = np.linalg.eigvals(system.a)
-    lambda_z = np.min(np.abs(eigenvalues.real), axis=1)
-    with np.errstate(divide="ignore"):
-        tail = np.where(conc[:, -1] > 0, conc[:, -1] / lambda_z, 0.0)
     c0, c1 = conc[:, :-1] - threshold, conc[:, 1:] - threshold
     dt = np.diff(times)[None, :]
     crossing = (c0 > 0) != (c1 > 0)
@@ -336,7 +333,24 @@ def _grid_metrics(
     return {
         "cmax": conc[np.arange(conc.shape[0]), peak],
         "tmax": times[peak],
-        "auc": np.trapezoid(conc, times, axis=1) + tail,
+        "auc": _auc_by_solve(system, compartment, volume_l, regimen),
         "above": above.sum(axis=1),
         "until": until,
     }
+
+
+def _auc_by_solve(
+    system: LinearSystem, compartment: int, volume_l: FloatArray, regimen: Regimen
+) -> FloatArray:
+    """AUC 0–∞ = −(A⁻¹·D)_compartment / V, D the total amount entering each compartment."""
+    entered = np.zeros(system.compartments)
+    for dose in regimen:
+        if isinstance(dose, Bolus):
+            entered[dose.compartment] += dose.amount_mg
+        else:
+            entered[dose.compartment] += dose.rate_mg_per_min * (dose.end_min - dose.start_min)
+    given = (system.input_fraction * entered)[:, :, None]
+    if np.any(np.abs(np.linalg.det(system.a)) == 0.0):
+        return np.full(system.subjects, np.inf)  # something is never eliminated
+    integral = -np.linalg.solve(system.a, given)[:, compartment, 0]
+    return np.asarray(integral / volume_l * NG_PER_ML_PER_MG_PER_L, dtype=np.float64)
