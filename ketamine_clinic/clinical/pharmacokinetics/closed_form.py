@@ -51,28 +51,49 @@ _UNIFORM_TOLERANCE = 1e-12  # relative: a run's times must be τ_0 + j·h to thi
 
 @dataclass(frozen=True)
 class Inputs:
-    """The regimen as input changes: per subject, with each compartment's fraction applied."""
+    """The regimen as input changes, with each compartment's fraction applied per subject.
 
-    breaks: FloatArray  # (K,) sorted input-change times
-    boluses: FloatArray  # (K, N, n) mg entering at each break
-    rates: FloatArray  # (K, N, n) mg/min entering from each break to the next
+    breaks: (K,) sorted input-change times; boluses: (K, N, n) mg entering at each break;
+    rates: (K, N, n) mg/min entering from each break to the next.
+    """
+
+    breaks: FloatArray
+    boluses: FloatArray
+    rates: FloatArray
 
     @classmethod
     def of(cls, regimen: Regimen, system: LinearSystem) -> Inputs:
         """Return the input changes of `regimen` into `system`."""
-        n = system.compartments
+        return _Regimen.of(regimen, system.compartments).inputs(system.input_fraction)
+
+
+@dataclass(frozen=True)
+class _Regimen:
+    """The input changes before the fractions: the same for every subject."""
+
+    breaks: FloatArray
+    boluses: FloatArray  # (K, n)
+    rates: FloatArray  # (K, n)
+
+    @classmethod
+    def of(cls, regimen: Regimen, compartments: int) -> _Regimen:
         breaks = sorted(set(input_times(regimen)))
-        boluses = np.array([bolus_amounts(regimen, n, t) for t in breaks]).reshape(-1, n)
-        rates = np.array([infusion_rates(regimen, n, t) for t in breaks]).reshape(-1, n)
-        fraction = system.input_fraction[None, :, :]
+        boluses = [bolus_amounts(regimen, compartments, t) for t in breaks]
+        rates = [infusion_rates(regimen, compartments, t) for t in breaks]
+        shape = (len(breaks), compartments)
         return cls(
             np.array(breaks, dtype=np.float64),
-            boluses[:, None, :] * fraction,
-            rates[:, None, :] * fraction,
+            np.array(boluses).reshape(shape),
+            np.array(rates).reshape(shape),
         )
 
-    def subset(self, rows: slice) -> Inputs:
-        return Inputs(self.breaks, self.boluses[:, rows], self.rates[:, rows])
+    def inputs(self, fraction: FloatArray) -> Inputs:
+        """Per-subject inputs for subjects of `fraction` (N, n)."""
+        return Inputs(
+            self.breaks,
+            self.boluses[:, None, :] * fraction[None, :, :],
+            self.rates[:, None, :] * fraction[None, :, :],
+        )
 
 
 @dataclass(frozen=True)
@@ -335,13 +356,13 @@ def chunks(
     check_regimen(regimen, n)
     if any(not 0 <= c < n for c in compartments):
         raise ValueError("keep names a compartment that does not exist")
-    inputs = Inputs.of(regimen, system)
-    if inputs.breaks.size == 0:
+    changes = _Regimen.of(regimen, n)
+    if changes.breaks.size == 0:
         return
     for start in range(0, n_sub, CHUNK_SUBJECTS):
         rows = slice(start, min(start + CHUNK_SUBJECTS, n_sub))
         chunk = system.subset(rows)
-        lumped = lump(chunk.a, inputs.subset(rows), compartments)
+        lumped = lump(chunk.a, changes.inputs(chunk.input_fraction), compartments)
         modes = decompose(lumped.a)[1]
         index = [lumped.index[c] for c in compartments]
         piece = pieces(modes, lumped.inputs, index, scales[:, rows])
