@@ -112,6 +112,7 @@ def ivp_amounts(
 @dataclass(frozen=True)
 class Case:
     name: str
+    short: str
     system: LinearSystem
     regimen: Regimen
     compartments: list[int]
@@ -180,10 +181,11 @@ def bench_population(case: Case, args: argparse.Namespace) -> dict[str, str]:
             f"{ivp_error:.1e} against solve_ivp (its own tolerance)"
         )
     return {
-        "work": case.name.split(",")[0],
+        "work": f"{n_sub:,} subjects × 24 h (1-min), {case.short}",
         "time": f"{closed.cpu_s * 1000:.0f} ms CPU ({closed.wall_s * 1000:.0f} ms wall)",
         "floor": f"{floor.cpu_s * 1000:.0f} ms",
         "vs loop": f"{ivp_cpu / closed.cpu_s:,.0f}×",
+        "vs stepper": f"{stepper_cpu / closed.cpu_s:.0f}×",
         "error": " / ".join(errors),
     }
 
@@ -192,7 +194,8 @@ def bench_predict(args: argparse.Namespace) -> list[dict[str, str]]:
     explorer = [float(t) for t in range(0, 361, 5)]
     dense = [float(t) for t in TIMES]
     rows = []
-    print(f"predict, {args.predict_population} virtual patients (curve, metabolite, metrics, bands)")
+    n = args.predict_population
+    print(f"predict, {n} virtual patients (curve, metabolite, metrics, bands)")
     for label, fields in (
         ("IV 0.5 mg/kg over 40 min", {"weight_kg": 70, "dose_mg_per_kg": 0.5}),
         ("esketamine 84 mg", {"drug": "esketamine", "route": "intranasal", "dose_mg": 84}),
@@ -206,8 +209,9 @@ def bench_predict(args: argparse.Namespace) -> list[dict[str, str]]:
             print(f"  {label}, {grid_name}: {timing}")
             rows.append(
                 {
-                    "work": f"`predict`, {args.predict_population} patients, {label}, {grid_name}",
-                    "time": f"{timing.cpu_s * 1000:.0f} ms CPU ({timing.wall_s * 1000:.0f} ms wall)",
+                    "work": f"`predict`, {n:,} patients, {label}, {grid_name}",
+                    "time": f"{timing.cpu_s * 1000:.0f} ms CPU "
+                    f"({timing.wall_s * 1000:.0f} ms wall)",
                 }
             )
     return rows
@@ -256,7 +260,7 @@ def bench_explorer(args: argparse.Namespace) -> list[dict[str, str]]:
         labelled = [(str(i), r) for i, r in enumerate(requests)]
         prediction_block(labelled)
         _, total = timed(lambda labelled=labelled: prediction_block(labelled), args.repeat)
-        _, solver = timed(lambda: [predict(r) for r in requests], args.repeat)
+        _, solver = timed(lambda requests=requests: [predict(r) for r in requests], args.repeat)
         print(f"  {label}: {total}; of which predictions {solver}")
         rows.append(
             {
@@ -281,6 +285,7 @@ def main() -> None:
     cases = [
         Case(
             "IV Clements250, 0.5 mg/kg over 40 min, 70 kg, Otto 2021 IIV (borrowed)",
+            "IV ketamine",
             iv,
             [Infusion(0.0, INFUSION_MIN, DOSE_MG / INFUSION_MIN, CENTRAL)],
             [CENTRAL],
@@ -290,6 +295,7 @@ def main() -> None:
         Case(
             "esketamine nasal 84 mg (3 devices 5 min apart), Perez-Ruixo 2021 IIV, parent + "
             "noresketamine",
+            "esketamine 84 mg + noresketamine",
             parent,
             esk.intranasal_regimen(ESKETAMINE_DOSE_MG),
             [esk.CENTRAL, esk.NOR_CENTRAL],
@@ -301,10 +307,11 @@ def main() -> None:
     table += bench_predict(args)
     table += bench_explorer(args)
     print()
-    print(f"| work | time | floor | × solve_ivp loop | max error / peak |")
-    print("|---|---|---|---|---|")
+    print("| work | time | floor | × solve_ivp loop | × stepper (before) | max error / peak |")
+    print("|---|---|---|---|---|---|")
+    keys = ("work", "time", "floor", "vs loop", "vs stepper", "error")
     for row in table:
-        cells = [row.get(key, "") for key in ("work", "time", "floor", "vs loop", "error")]
+        cells = [row.get(key, "") for key in keys]
         print("| " + " | ".join(cells) + " |")
 
 
