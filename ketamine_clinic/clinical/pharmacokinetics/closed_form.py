@@ -231,8 +231,8 @@ def _runs(tau: FloatArray) -> list[tuple[int, int]]:
 def powers(base: FloatArray, count: int) -> FloatArray:
     """base^j for j < count, shaped (count, *base.shape), by doubling.
 
-    The power index comes first and the caller puts subjects last, so that each doubling is one
-    long contiguous product.
+    The power index comes first, so that each doubling is one contiguous product whatever the
+    number of modes; matmul reads the result through strided views, without a copy.
     """
     out = np.empty((count, *base.shape))
     out[0] = 1.0
@@ -256,7 +256,7 @@ def evaluate_run(
     """Write interval k's sums at τ = tau0 + j·step (j < count) into out (C, N, count)."""
     rates, coef = piece.rates, piece.coef[k]
     const, slope = piece.const[k], piece.slope[k]
-    n_sub, m = rates.shape
+    n_sub = rates.shape[0]
     if count < _MIN_TABLE_RUN:
         tau = tau0 + step * np.arange(count)
         exps = np.exp(rates[:, None, :] * tau[None, :, None])  # (N, count, M)
@@ -267,34 +267,25 @@ def evaluate_run(
         return
     width = _table_width(count)
     rows = -(-count // width)
-    with_slope = bool(np.any(slope != 0.0))
-    extra = 3 if with_slope else 1
     # τ_j = tau0 + (a·width + b)·step: coarse[a] = e^(λ(tau0 + a·width·step)), fine[b] = e^(λb·step)
-    rates_t = rates.T  # (M, N): subjects last while the tables are built
-    right = np.empty((n_sub, m + extra, width))
-    right[:, :m] = np.transpose(powers(np.exp(rates_t * step), width), (2, 1, 0))
-    right[:, m] = 1.0
-    coarse = powers(np.exp(rates_t * (step * width)), rows)  # (rows, M, N)
-    coarse *= np.exp(rates_t * tau0)
-    coarse_tau = tau0 + step * width * np.arange(rows)
-    if with_slope:
-        right[:, m + 1] = 1.0
-        right[:, m + 2] = step * np.arange(width)
-    whole = count // width
-    left = np.empty((n_sub, rows, m + extra))
+    right = np.transpose(powers(np.exp(rates * step), width), (1, 2, 0))  # (N, M, width) view
+    coarse = powers(np.exp(rates * (step * width)), rows)  # (rows, N, M)
+    coarse *= np.exp(rates * tau0)
+    left = np.empty_like(coarse)
+    per_subject = np.transpose(left, (1, 0, 2))  # (N, rows, M) view
+    whole, rest = count // width, count % width
+    infusion = bool(np.any(const != 0.0) or np.any(slope != 0.0))
+    tau = tau0 + step * np.arange(count)
     for c in range(coef.shape[1]):
-        left[:, :, :m] = np.transpose(coarse * coef[:, c].T, (2, 0, 1))
-        left[:, :, m] = const[:, c, None]
-        if with_slope:
-            left[:, :, m + 1] = slope[:, c, None] * coarse_tau
-            left[:, :, m + 2] = slope[:, c, None]
+        np.multiply(coarse, coef[:, c], out=left)
         target = out[c]
         if whole:
             block = target[:, : whole * width].reshape(n_sub, whole, width)
-            np.matmul(left[:, :whole], right, out=block)
-        if whole * width < count:
-            rest = count - whole * width
-            target[:, whole * width :] = np.matmul(left[:, whole:], right[:, :, :rest])[:, 0]
+            np.matmul(per_subject[:, :whole], right, out=block)
+        if rest:
+            target[:, whole * width :] = np.matmul(per_subject[:, whole:], right[:, :, :rest])[:, 0]
+        if infusion:  # only while an infusion runs: short runs
+            target += const[:, c, None] + slope[:, c, None] * tau
 
 
 def evaluate(piece: Pieces, times: FloatArray, out: FloatArray, clamp: bool) -> None:
