@@ -111,12 +111,36 @@ def _tree_volumes(block: FloatArray) -> FloatArray | None:
     return np.asarray(np.exp(log_w), dtype=np.float64)
 
 
-def _block_modes(block: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:
-    """Eigenvalues (N, s), right eigenvectors (N, s, s) and a per-subject success flag."""
+def _symmetric_2x2(sym: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Eigenvalues (N, 2) and orthonormal eigenvectors (N, 2, 2) of symmetric 2×2 matrices.
+
+    The rotation by θ with tan 2θ = 2b/(a − d) diagonalises [[a, b], [b, d]].
+    """
+    a, b, d = sym[:, 0, 0], sym[:, 0, 1], sym[:, 1, 1]
+    theta = 0.5 * np.arctan2(2.0 * b, a - d)
+    c, s = np.cos(theta), np.sin(theta)
+    rates = np.stack([a * c * c + 2 * b * c * s + d * s * s, a * s * s - 2 * b * c * s + d * c * c])
+    q = np.empty(sym.shape)
+    q[:, 0, 0], q[:, 1, 0], q[:, 0, 1], q[:, 1, 1] = c, s, -s, c
+    return rates.T, q
+
+
+@dataclass(frozen=True)
+class _BlockModes:
+    """One block's eigenvalues (N, s), eigenvectors U and U⁻¹ (N, s, s), and success (N,)."""
+
+    rates: FloatArray
+    vectors: FloatArray
+    inverse: FloatArray
+    ok: BoolArray
+
+
+def _block_modes(block: FloatArray) -> _BlockModes:
     n_sub, s, _ = block.shape
     ok = np.ones(n_sub, dtype=bool)
     if s == 1:
-        return block[:, :, 0].copy(), np.ones((n_sub, 1, 1)), ok
+        ones = np.ones((n_sub, 1, 1))
+        return _BlockModes(block[:, :, 0].copy(), ones, ones, ok)
     w = _tree_volumes(block)
     if w is not None:
         root = np.sqrt(w)
@@ -124,15 +148,19 @@ def _block_modes(block: FloatArray) -> tuple[FloatArray, FloatArray, BoolArray]:
         scale = np.max(np.abs(sym), axis=(1, 2))
         asym = np.max(np.abs(sym - np.swapaxes(sym, 1, 2)), axis=(1, 2))
         if np.all(asym <= _SYMMETRY_TOLERANCE * scale):
-            rates, q = np.linalg.eigh(0.5 * (sym + np.swapaxes(sym, 1, 2)))
-            return rates, root[:, :, None] * q, ok
+            sym = 0.5 * (sym + np.swapaxes(sym, 1, 2))
+            rates, q = _symmetric_2x2(sym) if s == 2 else np.linalg.eigh(sym)
+            # A = D^½·Q·Λ·Qᵀ·D^-½ with D = diag(w): U = D^½·Q, U⁻¹ = Qᵀ·D^-½.
+            inverse = np.swapaxes(q, 1, 2) / root[:, None, :]
+            return _BlockModes(rates, root[:, :, None] * q, inverse, ok)
     rates_c, vectors_c = np.linalg.eig(block)
     rates = np.real(rates_c)
     vectors = np.real(vectors_c)
     magnitude = np.maximum(np.max(np.abs(rates), axis=1), np.finfo(float).tiny)
     ok &= np.max(np.abs(np.imag(rates_c)), axis=1) <= _IMAGINARY_TOLERANCE * magnitude
     ok &= _min_gap(rates, rates, within=True) >= MIN_RELATIVE_GAP
-    return rates, vectors, ok
+    usable = np.where(ok[:, None, None], vectors, np.eye(s))
+    return _BlockModes(rates, vectors, np.asarray(np.linalg.inv(usable)), ok)
 
 
 def _min_gap(first: FloatArray, second: FloatArray, within: bool = False) -> FloatArray:
@@ -156,34 +184,30 @@ def decompose(a: FloatArray) -> tuple[Structure, Modes]:
     exact = np.ones(n_sub, dtype=bool)
     columns: list[np.ndarray] = []
     start = 0
-    block_rates: list[FloatArray] = []
+    found: list[_BlockModes] = []
     for rows in blocks:
-        lam, vectors, ok = _block_modes(a[:, rows[:, None], rows[None, :]])
+        block = _block_modes(a[:, rows[:, None], rows[None, :]])
         cols = np.arange(start, start + rows.size)
-        rates[:, cols] = lam
-        right[:, rows[:, None], cols[None, :]] = vectors
-        exact &= ok
+        rates[:, cols] = block.rates
+        right[:, rows[:, None], cols[None, :]] = block.vectors
+        exact &= block.ok
         columns.append(cols)
-        block_rates.append(lam)
+        found.append(block)
         start += rows.size
     for k, feeds in enumerate(structure.downstream):
         for later in feeds:
-            exact &= _min_gap(block_rates[k], block_rates[later]) >= MIN_RELATIVE_GAP
+            exact &= _min_gap(found[k].rates, found[later].rates) >= MIN_RELATIVE_GAP
     for k, feeds in enumerate(structure.downstream):
         cols = columns[k]
-        lam = block_rates[k]
+        lam = found[k].rates
         for later in feeds:
-            rows = blocks[later]
+            # (λI − A_ll)·v_l = Σ A_lj·v_j, solved in block l's own modes: U·(U⁻¹·rhs)/(λ − μ).
+            rows, own = blocks[later], found[later]
             rhs = np.matmul(a[:, rows, :], right[:, :, cols])  # (N, s_l, s_k)
-            own = a[:, rows[:, None], rows[None, :]]
-            eye = np.eye(rows.size)
-            system = lam[:, :, None, None] * eye - own[:, None, :, :]  # (N, s_k, s_l, s_l)
-            system[~exact] = eye
-            if rows.size == 1:
-                solved = np.swapaxes(rhs, 1, 2) / system[:, :, :, 0]
-            else:
-                solved = np.linalg.solve(system, np.swapaxes(rhs, 1, 2)[..., None])[..., 0]
-            right[:, rows[:, None], cols[None, :]] = np.swapaxes(solved, 1, 2)
+            gap = lam[:, None, :] - own.rates[:, :, None]  # (N, s_l, s_k)
+            gap[~exact] = 1.0
+            solved = np.matmul(own.vectors, np.matmul(own.inverse, rhs) / gap)
+            right[:, rows[:, None], cols[None, :]] = solved
     usable = right.copy()
     usable[~exact] = np.eye(n)
     left = np.asarray(np.linalg.inv(usable), dtype=np.float64)
