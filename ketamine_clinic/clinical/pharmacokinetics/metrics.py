@@ -40,9 +40,9 @@ DISSOCIATION_THRESHOLD_NG_PER_ML = 100.0
 DEFAULT_TAIL_MIN = 24 * 60.0  # metrics run this long after the last input change
 # Sampling of each interval: from FIRST_SAMPLE_MIN, each sample at most SAMPLE_RATIO times the
 # one before, plus UNIFORM_SAMPLES evenly spaced ones.
-FIRST_SAMPLE_MIN = 0.02
-SAMPLE_RATIO = 1.3
-UNIFORM_SAMPLES = 8
+FIRST_SAMPLE_MIN = 0.05
+SAMPLE_RATIO = 1.5
+UNIFORM_SAMPLES = 6
 MAX_ITERATIONS = 60  # Newton steps inside the bracket (bisection when Newton leaves it)
 TOLERANCE = 1e-12  # relative step at which a root counts as found
 FALLBACK_STEP_MIN = 0.5
@@ -182,32 +182,38 @@ class _Brackets:
     def root(self, lo: FloatArray, hi: FloatArray, order: int, level: float) -> FloatArray:
         """Root of (d/dτ)^order of the sum = level in [lo, hi]: Newton kept inside the bracket."""
         weights = self.coef * self.rates**order
+        rates, const, slope_term = self.rates, self.const, self.slope
 
-        def f(tau: FloatArray) -> tuple[FloatArray, FloatArray]:
-            exps = np.exp(self.rates * tau[:, None])
-            value = np.sum(weights * exps, axis=1) - level
-            slope = np.sum(weights * self.rates * exps, axis=1)
+        def f(tau: FloatArray, who: IntArray) -> tuple[FloatArray, FloatArray]:
+            exps = np.exp(rates[who] * tau[:, None])
+            value = np.sum(weights[who] * exps, axis=1) - level
+            slope = np.sum(weights[who] * rates[who] * exps, axis=1)
             if order == 0:
-                value += self.const + self.slope * tau
-                slope += self.slope
+                value += const[who] + slope_term[who] * tau
+                slope += slope_term[who]
             else:
-                value += self.slope
+                value += slope_term[who]
             return value, slope
 
-        sign_lo = np.sign(f(lo)[0])
+        everyone = np.arange(lo.size)
+        lo, hi = lo.copy(), hi.copy()
+        sign_lo = np.sign(f(lo, everyone)[0])
         tau = 0.5 * (lo + hi)
+        active = everyone
         for _ in range(MAX_ITERATIONS):
-            value, slope = f(tau)
-            below = np.sign(value) == sign_lo
-            lo = np.where(below, tau, lo)
-            hi = np.where(below, hi, tau)
+            t = tau[active]
+            value, slope = f(t, active)
+            below = np.sign(value) == sign_lo[active]
+            a, b = np.where(below, t, lo[active]), np.where(below, hi[active], t)
+            lo[active], hi[active] = a, b
             with np.errstate(divide="ignore", invalid="ignore"):
-                newton = tau - value / slope
-            inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
-            step = np.where(inside, newton, 0.5 * (lo + hi))
-            done = np.abs(step - tau) <= TOLERANCE * (1.0 + np.abs(tau))
-            tau = step
-            if done.all():
+                newton = t - value / slope
+            inside = np.isfinite(newton) & (newton >= a) & (newton <= b)
+            step = np.where(inside, newton, 0.5 * (a + b))
+            tau[active] = step
+            moving = (np.abs(step - t) > TOLERANCE * (1.0 + np.abs(t))) & (value != 0.0)
+            active = active[moving]
+            if active.size == 0:
                 break
         return np.asarray(tau, dtype=np.float64)
 
