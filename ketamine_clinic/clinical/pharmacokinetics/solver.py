@@ -41,7 +41,6 @@ __all__ = [
     "concentrations",
     "simulate",
     "simulate_amounts",
-    "slowest_rate_per_min",
     "with_elimination_sink",
 ]
 
@@ -81,9 +80,3 @@ def simulate(system: LinearSystem, regimen: Regimen, times_min: FloatArray) -> F
     """Return the observed concentration in ng/mL, shaped (N, len(times))."""
     conc = concentrations(system, regimen, times_min, [system.observed], [system.volume_l])
     return np.asarray(conc[0], dtype=np.float64)
-
-
-def slowest_rate_per_min(system: LinearSystem) -> FloatArray:
-    """Return λz (1/min) per subject: the smallest |real part| of the eigenvalues of A."""
-    eigenvalues = np.linalg.eigvals(system.a)
-    return np.asarray(np.min(np.abs(eigenvalues.real), axis=1), dtype=np.float64)
