@@ -76,7 +76,11 @@ def test_explorer_from_the_chart_then_esketamine(
     # Clements scales V1 and CL per kg, so a per-kg dose gives the same curve at any weight:
     # 177 ng/mL for the typical patient (PK ref §0); the page shows the median of 300.
     assert 170 <= cmax <= 185
-    # A benchmark figure, not an assertion (the machine may be loaded): issue #15 asks < 300 ms.
+    # Benchmark figures, not assertions (the machine may be loaded): issue #15 asks < 300 ms.
+    # The first page of the server process also pays one-time costs (fonts, imports): reload.
+    first_ms = page_time_ms(page)
+    page.reload()
+    expect(rows).to_have_count(2)
     ketamine_ms = page_time_ms(page)
     ketamine = page.get_by_role("group", name="Ketamine", exact=True)
     esketamine = page.get_by_role("group", name="Esketamine", exact=True)
@@ -98,8 +102,12 @@ def test_explorer_from_the_chart_then_esketamine(
     expect(page.get_by_role("img", name="Predicted noresketamine curves.")).to_be_visible()
     assert watch.csp == [] and watch.errors == []
     esketamine_ms = page_time_ms(page)
-    for name, timing in (("ketamine", ketamine_ms), ("esketamine", esketamine_ms)):
-        record_property(f"pk_explorer_{name}_ms", timing)
+    for name, timing in (
+        ("ketamine, first page of the server", first_ms),
+        ("ketamine", ketamine_ms),
+        ("esketamine", esketamine_ms),
+    ):
+        record_property(f"pk_explorer_{name.replace(' ', '_')}_ms", timing)
         print(
             f"PK explorer, 2 regimens × 300 virtual patients, {name}: server "
             f"{timing['server']:.0f} ms, page loaded {timing['loaded']:.0f} ms"
