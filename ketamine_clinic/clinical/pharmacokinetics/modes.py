@@ -211,13 +211,23 @@ def decompose(a: FloatArray) -> tuple[Structure, Modes]:
     usable = right.copy()
     usable[~exact] = np.eye(n)
     left = np.asarray(np.linalg.inv(usable), dtype=np.float64)
-    # V⁻¹ is block lower-triangular like V: a mode sees only its own block and those upstream.
-    # inv() leaves rounding (1e-19) elsewhere, which would leak doses into undosed depots.
-    sees = np.zeros((n, n), dtype=bool)
-    for k, cols in enumerate(columns):
-        sees[np.ix_(cols, blocks[k])] = True
-        for earlier in range(k):
-            if k in structure.downstream[earlier]:
-                sees[np.ix_(cols, blocks[earlier])] = True
-    left[:, ~sees] = 0.0
+    # inv() leaves rounding (1e-19) where V⁻¹ is structurally zero; it would leak doses into
+    # depots that were never dosed.
+    left[:, ~_seen(structure)] = 0.0
     return structure, Modes(rates, right, left, exact)
+
+
+@cache
+def _seen(structure: Structure) -> BoolArray:
+    """Where V⁻¹ may be non-zero: block lower-triangular like V, a mode sees only the
+    compartments of its own block and of the blocks upstream of it."""
+    n = len(structure.order)
+    seen = np.zeros((n, n), dtype=bool)
+    start = 0
+    for k, block in enumerate(structure.blocks):
+        cols = np.arange(start, start + len(block))
+        upstream = [j for j in range(k) if k in structure.downstream[j]] + [k]
+        for j in upstream:
+            seen[np.ix_(cols, np.array(structure.blocks[j]))] = True
+        start += len(block)
+    return seen
