@@ -326,7 +326,7 @@ def _summary(conc: FloatArray, metrics: Exposure, n: int, seed: int) -> dict[str
         return {
             "concentration_ng_per_ml": rounded(conc[0]),
             "cmax_ng_per_ml": round(float(metrics.cmax_ng_per_ml[0]), 2),
-            "tmax_min": float(metrics.tmax_min[0]),
+            "tmax_min": round(float(metrics.tmax_min[0]), 1),
             "auc_ng_h_per_ml": round(float(metrics.auc_ng_h_per_ml[0]), 2),
             "time_above_threshold_min": round(float(metrics.time_above_min[0]), 1),
             "time_until_below_threshold_min": round(float(metrics.time_until_below_min[0]), 1),
@@ -337,7 +337,7 @@ def _summary(conc: FloatArray, metrics: Exposure, n: int, seed: int) -> dict[str
         "p05": rounded(bands.p05),
         "p95": rounded(bands.p95),
         "cmax_ng_per_ml": round(float(np.median(metrics.cmax_ng_per_ml)), 2),
-        "tmax_min": float(np.median(metrics.tmax_min)),
+        "tmax_min": round(float(np.median(metrics.tmax_min)), 1),
         "auc_ng_h_per_ml": round(float(np.median(metrics.auc_ng_h_per_ml)), 2),
         "time_above_threshold_min": round(float(np.median(metrics.time_above_min)), 1),
         "time_until_below_threshold_min": round(float(np.median(metrics.time_until_below_min)), 1),
