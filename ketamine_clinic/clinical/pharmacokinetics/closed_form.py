@@ -88,7 +88,7 @@ class _Regimen:
         )
 
     def inputs(self, fraction: FloatArray) -> Inputs:
-        """Per-subject inputs for subjects of `fraction` (N, n)."""
+        """Return the per-subject inputs of the subjects whose fractions are `fraction` (N, n)."""
         return Inputs(
             self.breaks,
             self.boluses[:, None, :] * fraction[None, :, :],
@@ -164,7 +164,7 @@ class Pieces:
     slope: FloatArray
 
     def compartment(self, c: int) -> Sums:
-        """The sums of the c-th compartment asked for."""
+        """Return the sums of the c-th compartment asked for."""
         return Sums(
             self.breaks, self.rates, self.coef[:, :, c], self.const[:, :, c], self.slope[:, :, c]
         )
@@ -229,7 +229,7 @@ def _runs(tau: FloatArray) -> list[tuple[int, int]]:
 
 
 def powers(base: FloatArray, count: int) -> FloatArray:
-    """base^j for j < count, shaped (count, *base.shape), by doubling.
+    """Return base^j for j < count, shaped (count, *base.shape), computed by doubling.
 
     The power index comes first, so that each doubling is one contiguous product whatever the
     number of modes; matmul reads the result through strided views, without a copy.
@@ -246,7 +246,7 @@ def powers(base: FloatArray, count: int) -> FloatArray:
 
 
 def _table_width(count: int) -> int:
-    """Points per row of a run's table: about √count, or all of a short run."""
+    """Return the points per row of a run's table: about √count, or all of a short run."""
     return count if count < _MIN_TABLE_RUN else math.isqrt(count - 1) + 1
 
 
@@ -361,7 +361,7 @@ def chunks(
 
 
 def nonnegative(regimen: Regimen) -> bool:
-    """Whether every dose is ≥ 0 (then so is every amount)."""
+    """Return whether every dose is ≥ 0 (then so is every amount)."""
     return all((d.amount_mg if isinstance(d, Bolus) else d.rate_mg_per_min) >= 0 for d in regimen)
 
 

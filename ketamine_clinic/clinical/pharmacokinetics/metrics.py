@@ -110,7 +110,7 @@ def concentrations_and_exposure(
     threshold_ng_per_ml: float = DISSOCIATION_THRESHOLD_NG_PER_ML,
     horizon_min: float | None = None,
 ) -> tuple[FloatArray, Exposure]:
-    """Concentrations (ng/mL, (C, N, T)) of `compartments` and the exposure of the first one.
+    """Return concentrations (ng/mL, (C, N, T)) of `compartments` and the first one's exposure.
 
     One decomposition per subject serves both.
     """
@@ -149,7 +149,7 @@ def _exposure(values: dict[str, FloatArray], threshold: float) -> Exposure:
 
 
 def _sampled(piece: Sums, k: int, tau: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Value and slope (N, S) of the interval-k sums at τ (S,), from one exponential each."""
+    """Return the value and slope (N, S) of the interval-k sums at τ (S,), sharing the exps."""
     exps = np.exp(piece.rates[:, :, None] * tau)
     value = np.einsum("nm,nms->ns", piece.coef[k], exps)
     slope = np.einsum("nm,nms->ns", piece.coef[k] * piece.rates, exps)
@@ -180,7 +180,7 @@ class _Brackets:
         )
 
     def root(self, lo: FloatArray, hi: FloatArray, order: int, level: float) -> FloatArray:
-        """Root of (d/dτ)^order of the sum = level in [lo, hi]: Newton kept inside the bracket."""
+        """Return the root of (d/dτ)^order sum = level in [lo, hi]: Newton kept in the bracket."""
         weights = self.coef * self.rates**order
         rates, const, slope_term = self.rates, self.const, self.slope
 
@@ -280,7 +280,7 @@ def _closed_form_metrics(piece: Sums, end: float, threshold: float) -> dict[str,
 
 
 def _interleave(samples: FloatArray, middles: FloatArray) -> FloatArray:
-    """(…, S) and (…, S − 1) → (…, 2S − 1): s0, m0, s1, m1, …, s_last."""
+    """Interleave (…, S) and (…, S − 1) into (…, 2S − 1): s0, m0, s1, m1, …, s_last."""
     out = np.empty((samples.shape[0], 2 * samples.shape[1] - 1), dtype=samples.dtype)
     out[:, 0::2] = samples
     out[:, 1::2] = middles
@@ -288,7 +288,7 @@ def _interleave(samples: FloatArray, middles: FloatArray) -> FloatArray:
 
 
 def _auc(piece: Sums, lengths: FloatArray) -> FloatArray:
-    """Exact integral from the first input to infinity."""
+    """Return the exact integral from the first input to infinity."""
     rates = piece.rates
     auc = np.zeros(rates.shape[0])
     last = piece.breaks.size - 1
@@ -314,7 +314,7 @@ def _grid_metrics(
     end: float,
     threshold: float,
 ) -> dict[str, FloatArray]:
-    """The metrics of `compartment` on a FALLBACK_STEP_MIN grid stepped by matrix exponentials."""
+    """Return the metrics of `compartment` on a FALLBACK_STEP_MIN grid, stepped by expm."""
     grid = np.arange(start, end + FALLBACK_STEP_MIN / 2, FALLBACK_STEP_MIN)
     times = np.unique(np.concatenate([grid, np.asarray(input_times(regimen), dtype=np.float64)]))
     amounts = stepped_amounts(system, regimen, times, keep=[compartment])[:, :, 0]
@@ -348,7 +348,7 @@ def _grid_metrics(
 def _auc_by_solve(
     system: LinearSystem, compartment: int, volume_l: FloatArray, regimen: Regimen
 ) -> FloatArray:
-    """AUC 0–∞ = −(A⁻¹·D)_compartment / V, D the total amount entering each compartment."""
+    """Return AUC 0–∞ = −(A⁻¹·D)_compartment / V, D the total entering each compartment."""
     entered = np.zeros(system.compartments)
     for dose in regimen:
         if isinstance(dose, Bolus):

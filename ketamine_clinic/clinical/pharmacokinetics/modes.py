@@ -91,7 +91,7 @@ class Modes:
 
 
 def _tree_volumes(block: FloatArray) -> FloatArray | None:
-    """Relative volumes w with block[i, j]·w_j = block[j, i]·w_i, or None if there are none."""
+    """Return relative volumes w with block[i, j]·w_j = block[j, i]·w_i, or None if none."""
     n_sub, s, _ = block.shape
     both = (block > 0) & (np.swapaxes(block, 1, 2) > 0)
     off = ~np.eye(s, dtype=bool)
@@ -112,7 +112,7 @@ def _tree_volumes(block: FloatArray) -> FloatArray | None:
 
 
 def _symmetric_2x2(sym: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Eigenvalues (N, 2) and orthonormal eigenvectors (N, 2, 2) of symmetric 2×2 matrices.
+    """Return eigenvalues (N, 2) and orthonormal eigenvectors (N, 2, 2) of symmetric 2×2s.
 
     The rotation by θ with tan 2θ = 2b/(a − d) diagonalises [[a, b], [b, d]].
     """
@@ -164,7 +164,7 @@ def _block_modes(block: FloatArray) -> _BlockModes:
 
 
 def _min_gap(first: FloatArray, second: FloatArray, within: bool = False) -> FloatArray:
-    """Smallest relative difference between an eigenvalue in `first` and one in `second`."""
+    """Return the smallest relative gap between an eigenvalue in `first` and one in `second`."""
     diff = np.abs(first[:, :, None] - second[:, None, :])
     scale = np.maximum(np.abs(first[:, :, None]), np.abs(second[:, None, :]))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -219,7 +219,7 @@ def decompose(a: FloatArray) -> tuple[Structure, Modes]:
 
 @cache
 def _seen(structure: Structure) -> BoolArray:
-    """Where V⁻¹ may be non-zero: block lower-triangular like V, a mode sees only the
+    """Return where V⁻¹ may be non-zero: block lower-triangular like V, a mode sees only the
     compartments of its own block and of the blocks upstream of it."""
     n = len(structure.order)
     seen = np.zeros((n, n), dtype=bool)

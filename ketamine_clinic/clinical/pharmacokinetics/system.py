@@ -99,7 +99,7 @@ def check_kept(keep: Sequence[int] | None, compartments: int) -> list[int]:
 
 
 def input_times(regimen: Regimen) -> list[float]:
-    """Every time at which an input changes: bolus times, infusion starts and ends."""
+    """Return every time at which an input changes: bolus times, infusion starts and ends."""
     times: list[float] = []
     for dose in regimen:
         if isinstance(dose, Bolus):
@@ -110,7 +110,7 @@ def input_times(regimen: Regimen) -> list[float]:
 
 
 def infusion_rates(regimen: Regimen, compartments: int, start_min: float) -> FloatArray:
-    """Input rate (mg/min) into each compartment on the interval that begins at `start_min`."""
+    """Return the rate (mg/min) into each compartment on the interval from `start_min`."""
     rate = np.zeros(compartments)
     for dose in regimen:
         if isinstance(dose, Infusion) and dose.start_min <= start_min < dose.end_min:
@@ -119,7 +119,7 @@ def infusion_rates(regimen: Regimen, compartments: int, start_min: float) -> Flo
 
 
 def bolus_amounts(regimen: Regimen, compartments: int, time_min: float) -> FloatArray:
-    """Amount (mg) given as boluses into each compartment at `time_min`."""
+    """Return the amount (mg) given as boluses into each compartment at `time_min`."""
     amount = np.zeros(compartments)
     for dose in regimen:
         if isinstance(dose, Bolus) and dose.time_min == time_min:
