@@ -1,26 +1,35 @@
-"""Benchmark (a script, not a test): 10,000 virtual subjects × 24 h at 1-min resolution.
+"""Benchmark (a script, not a test): the PK closed form, the population and what a user waits for.
 
-Two models, each run by the exact vectorised solver on all subjects and by a per-subject
-`scipy.integrate.solve_ivp` loop (LSODA, rtol 1e-8, atol 1e-10, t_eval on the same grid, split
-at every input-change time) on a small sample in the same process, whose time is extrapolated
-linearly to all subjects (the per-subject cost hardly depends on the subject):
+1. Bare population: 10,000 virtual subjects × 24 h at 1-min resolution (1,441 times):
+   - Clements250 IV, 0.5 mg/kg over 40 min at 70 kg, Otto 2021 variability (borrowed);
+   - intranasal esketamine 84 mg (Perez-Ruixo 2021, 3 devices 5 min apart), its Table 3
+     variability, esketamine and noresketamine (2 × 14.4M values).
+   Each is timed (CPU and wall, best of --repeat) against: the floor (allocating and writing an
+   array of the same shape), a per-subject `scipy.integrate.solve_ivp` loop (LSODA, rtol 1e-8,
+   atol 1e-10, split at every input change) on --ivp-sample subjects, extrapolated linearly to
+   all of them, and the matrix-exponential stepper (the solver as shipped before the closed
+   form) on --reference-sample subjects (default: all), whose output gives the maximum error
+   (relative to the peak). The peak memory allocated beside the output is traced.
+2. `predict` for 2,000 virtual patients (curve, metabolite, exposure metrics, 5–95% bands), at
+   the API's densest useful grid (1,441 times) and at the explorer's (73 times, 5 min over 6 h).
+3. The explorer's server work for its default form: two regimens × 300 virtual patients,
+   predictions and both charts (`prediction_block`).
 
-1. Clements250 IV, 0.5 mg/kg over 40 min at 70 kg, with the default (borrowed Otto 2021)
-   between-subject variability.
-2. Intranasal esketamine (Perez-Ruixo 2021), 84 mg: 3 devices 5 min apart, each a nasal bolus
-   plus its swallowed part as a zero-order infusion over Dsw, with the Perez-Ruixo 2021 Table 3
-   between-subject variability; the full system including noresketamine (10 compartments), and
-   both the esketamine and the noresketamine concentrations are computed.
-
-Run: .venv/bin/python bench/pk_bench.py [--subjects 10000] [--ivp-sample 50]
+CPU time counts every thread. The machine is shared: compare figures of the same run.
+Run: .venv/bin/python bench/pk_bench.py [--subjects 10000] [--ivp-sample 50] [--repeat 3]
+(while developing, a short run: --ivp-sample 5 --reference-sample 200 --repeat 1)
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import time
+import tracemalloc
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -28,14 +37,15 @@ from scipy.integrate import solve_ivp
 from ketamine_clinic.clinical.pharmacokinetics import esketamine as esk
 from ketamine_clinic.clinical.pharmacokinetics.models import CENTRAL, CLEMENTS_250
 from ketamine_clinic.clinical.pharmacokinetics.population import population_system
+from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest, predict
 from ketamine_clinic.clinical.pharmacokinetics.solver import (
     Bolus,
     Infusion,
     LinearSystem,
     Regimen,
-    simulate,
-    simulate_amounts,
+    concentrations,
 )
+from ketamine_clinic.clinical.pharmacokinetics.stepper import stepped_amounts
 
 WEIGHT_KG = 70.0
 DOSE_MG = 0.5 * WEIGHT_KG
@@ -43,6 +53,28 @@ INFUSION_MIN = 40.0
 ESKETAMINE_DOSE_MG = 84.0
 SEED = 2026
 RTOL, ATOL = 1e-8, 1e-10
+TIMES = np.arange(0.0, 24 * 60 + 1, 1.0)  # 1441 points, 0–24 h every minute
+
+
+@dataclass(frozen=True)
+class Timing:
+    cpu_s: float
+    wall_s: float
+
+    def __str__(self) -> str:
+        return f"{self.cpu_s * 1000:8.1f} ms CPU {self.wall_s * 1000:8.1f} ms wall"
+
+
+def timed(function: Callable[[], Any], repeat: int) -> tuple[Any, Timing]:
+    """Run `function` `repeat` times; its last result and the best CPU and wall times."""
+    cpu, wall, result = np.inf, np.inf, None
+    for _ in range(repeat):
+        result = None  # free the previous output first: the floor allocates afresh too
+        c0, w0 = time.process_time(), time.perf_counter()
+        result = function()
+        cpu = min(cpu, time.process_time() - c0)
+        wall = min(wall, time.perf_counter() - w0)
+    return result, Timing(cpu, wall)
 
 
 def ivp_amounts(
@@ -78,112 +110,211 @@ def ivp_amounts(
     return out
 
 
-def report(
-    name: str,
-    subjects: int,
-    points: int,
-    exact_s: float,
-    sample: int,
-    ivp_s: float,
-    differences: dict[str, float],
-) -> None:
-    extrapolated = ivp_s / sample * subjects
-    print(f"{name}")
-    print(f"  exact solver: {subjects} subjects × {points} times: {exact_s:.3f} s")
-    print(
-        f"  solve_ivp loop: {sample} subjects in {ivp_s:.3f} s; linear extrapolation to "
-        f"{subjects} subjects: {extrapolated:.1f} s"
-    )
-    print(f"  speed-up (extrapolated solve_ivp / exact): {extrapolated / exact_s:.0f}×")
-    for label, value in differences.items():
-        print(f"  max |difference| on the sample, {label}: {value:.2e} ng/mL")
+@dataclass(frozen=True)
+class Case:
+    name: str
+    short: str
+    system: LinearSystem
+    regimen: Regimen
+    compartments: list[int]
+    volumes_l: list[np.ndarray]
+    labels: list[str]
 
 
-def timed(function: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
-    start = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - start
+def bench_population(case: Case, args: argparse.Namespace) -> dict[str, str]:
+    n_sub, shape = case.system.subjects, (len(case.compartments), case.system.subjects, TIMES.size)
 
+    def solve() -> np.ndarray:
+        return concentrations(case.system, case.regimen, TIMES, case.compartments, case.volumes_l)
 
-def bench_clements(subjects: int, ivp_sample: int, times: np.ndarray) -> None:
-    regimen: Regimen = [Infusion(0.0, INFUSION_MIN, DOSE_MG / INFUSION_MIN, CENTRAL)]
-    system = population_system(CLEMENTS_250, WEIGHT_KG, subjects, seed=SEED)
-    conc, exact_s = timed(lambda: simulate(system, regimen, times))
-    sample = min(ivp_sample, subjects)
+    conc, closed = timed(solve, args.repeat)
+    _, floor = timed(lambda: np.full(shape, 1.0), args.repeat)
+    del conc
+    tracemalloc.start()
+    conc = solve()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    beside_mb = (peak - conc.nbytes) / 1e6
+
+    sample = min(args.ivp_sample, n_sub)
 
     def loop() -> np.ndarray:
         return np.array(
             [
-                ivp_amounts(system.a[i], system.input_fraction[i], regimen, times)[:, CENTRAL]
-                / system.volume_l[i]
-                * 1000.0
+                ivp_amounts(case.system.a[i], case.system.input_fraction[i], case.regimen, TIMES)
                 for i in range(sample)
             ]
         )
 
-    ivp, ivp_s = timed(loop)
-    difference = float(np.max(np.abs(ivp - conc[:sample])))
-    name = "Clements250 IV, 0.5 mg/kg over 40 min, 70 kg, Otto 2021 IIV (borrowed)"
-    report(name, subjects, times.size, exact_s, sample, ivp_s, {"ketamine": difference})
-
-
-KEPT = [esk.CENTRAL, esk.NOR_CENTRAL]  # the exact solver stores only what is read
-
-
-def esketamine_concentrations(
-    system: LinearSystem, vcn_l: np.ndarray, kept: np.ndarray
-) -> np.ndarray:
-    """(2, N, T): esketamine and noresketamine in ng/mL from the KEPT amounts (N, T, 2)."""
-    parent = kept[:, :, 0] / system.volume_l[:, None] * 1000.0
-    metabolite = kept[:, :, 1] / vcn_l[:, None] * 1000.0
-    return np.stack([parent, metabolite])
-
-
-def bench_esketamine(subjects: int, ivp_sample: int, times: np.ndarray) -> None:
-    regimen = esk.intranasal_regimen(ESKETAMINE_DOSE_MG)  # 3 devices, 0, 5 and 10 min
-    start = time.perf_counter()
-    system, vcn_l = esk.esketamine_population(subjects, seed=SEED)
-    build_s = time.perf_counter() - start
-    conc, exact_s = timed(
-        lambda: esketamine_concentrations(
-            system, vcn_l, simulate_amounts(system, regimen, times, keep=KEPT)
-        )
+    ivp, ivp_time = timed(loop, 1)
+    ivp_cpu = ivp_time.cpu_s / sample * n_sub
+    ivp_wall = ivp_time.wall_s / sample * n_sub
+    reference_n = min(args.reference_sample, n_sub)
+    stepped_system = case.system.subset(slice(0, reference_n))
+    stepped, stepped_time = timed(
+        lambda: stepped_amounts(stepped_system, case.regimen, TIMES, case.compartments), 1
     )
-    sample = min(ivp_sample, subjects)
-
-    def loop() -> np.ndarray:
-        amounts = np.array(
-            [
-                ivp_amounts(system.a[i], system.input_fraction[i], regimen, times)
-                for i in range(sample)
-            ]
+    print(case.name)
+    print(f"  closed form, {n_sub} subjects × {TIMES.size} times × {len(case.compartments)}:")
+    print(f"    {closed}   ({shape[0] * shape[1] * shape[2] / 1e6:.1f}M values)")
+    print(f"  floor (allocate and write the same array): {floor}")
+    print(f"  working memory beside the {conc.nbytes / 1e6:.0f} MB output: {beside_mb:.1f} MB")
+    print(
+        f"  solve_ivp loop: {sample} subjects in {ivp_time.cpu_s:.2f} s CPU; extrapolated to "
+        f"{n_sub}: {ivp_cpu:.1f} s CPU, {ivp_wall:.1f} s wall → closed form "
+        f"{ivp_cpu / closed.cpu_s:,.0f}× (CPU), {ivp_wall / closed.wall_s:,.0f}× (wall)"
+    )
+    stepper_cpu = stepped_time.cpu_s / reference_n * n_sub
+    print(
+        f"  matrix-exponential stepper (as shipped before): {reference_n} subjects in "
+        f"{stepped_time.cpu_s:.2f} s CPU ({stepped_time.wall_s:.2f} s wall); for {n_sub}: "
+        f"{stepper_cpu:.2f} s CPU → closed form {stepper_cpu / closed.cpu_s:.0f}×"
+    )
+    errors = []
+    for k, label in enumerate(case.labels):
+        reference = stepped[:, :, k] * (1000.0 / case.volumes_l[k][:reference_n, None])
+        peak_value = float(np.max(reference))
+        error = float(np.max(np.abs(conc[k, :reference_n] - reference))) / peak_value
+        ivp_ref = ivp[:, :, case.compartments[k]] * (1000.0 / case.volumes_l[k][:sample, None])
+        ivp_error = float(np.max(np.abs(conc[k, :sample] - ivp_ref))) / peak_value
+        errors.append(f"{error:.1e}")
+        print(
+            f"  max error, {label}, relative to the peak: {error:.1e} against the stepper, "
+            f"{ivp_error:.1e} against solve_ivp (its own tolerance)"
         )
-        sampled = LinearSystem(
-            system.a[:sample], system.input_fraction[:sample], esk.CENTRAL, system.volume_l[:sample]
-        )
-        return esketamine_concentrations(sampled, vcn_l[:sample], amounts[:, :, KEPT])
-
-    ivp, ivp_s = timed(loop)
-    differences = {
-        label: float(np.max(np.abs(ivp[k] - conc[k, :sample])))
-        for k, label in enumerate(("esketamine", "noresketamine"))
+    return {
+        "work": f"{n_sub:,} subjects × 24 h (1-min), {case.short}",
+        "time": f"{closed.cpu_s * 1000:.0f} ms CPU ({closed.wall_s * 1000:.0f} ms wall)",
+        "floor": f"{floor.cpu_s * 1000:.0f} ms",
+        "vs loop": f"{ivp_cpu / closed.cpu_s:,.0f}×",
+        "vs stepper": f"{stepper_cpu / closed.cpu_s:.0f}×",
+        "error": " / ".join(errors),
     }
-    name = (
-        "Esketamine intranasal 84 mg (3 devices 5 min apart), Perez-Ruixo 2021 IIV, "
-        f"{system.compartments} compartments with noresketamine"
-    )
-    report(name, subjects, times.size, exact_s, sample, ivp_s, differences)
-    print(f"  building the {subjects}-subject system (vectorised): {build_s:.3f} s")
+
+
+def bench_predict(args: argparse.Namespace) -> list[dict[str, str]]:
+    explorer = [float(t) for t in range(0, 361, 5)]
+    dense = [float(t) for t in TIMES]
+    rows = []
+    n = args.predict_population
+    print(f"predict, {n} virtual patients (curve, metabolite, metrics, bands)")
+    for label, fields in (
+        ("IV 0.5 mg/kg over 40 min", {"weight_kg": 70, "dose_mg_per_kg": 0.5}),
+        ("esketamine 84 mg", {"drug": "esketamine", "route": "intranasal", "dose_mg": 84}),
+    ):
+        for grid_name, grid in (("1,441 times", dense), ("73 times (explorer)", explorer)):
+            request = PredictionRequest(
+                times_min=grid, population=args.predict_population, seed=1, **fields
+            )
+            predict(request)
+            _, timing = timed(lambda request=request: predict(request), args.repeat)
+            print(f"  {label}, {grid_name}: {timing}")
+            rows.append(
+                {
+                    "work": f"`predict`, {n:,} patients, {label}, {grid_name}",
+                    "time": f"{timing.cpu_s * 1000:.0f} ms CPU "
+                    f"({timing.wall_s * 1000:.0f} ms wall)",
+                }
+            )
+    return rows
+
+
+def bench_explorer(args: argparse.Namespace) -> list[dict[str, str]]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketamine_clinic.settings_test")
+    import django
+
+    django.setup()
+    from ketamine_clinic.pk.prediction_block import prediction_block
+    from ketamine_clinic.pk.views import GRID_MIN, SEED
+
+    print("explorer, server work for the default form (2 regimens × 300 patients, 2 charts)")
+    rows = []
+    for label, requests in (
+        (
+            "IV 0.5 vs 0.75 mg/kg",
+            [
+                PredictionRequest(
+                    weight_kg="70",
+                    dose_mg_per_kg=dose,
+                    infusion_min=40,
+                    times_min=GRID_MIN,
+                    population=300,
+                    seed=SEED,
+                )
+                for dose in ("0.5", "0.75")
+            ],
+        ),
+        (
+            "esketamine 56 vs 84 mg",
+            [
+                PredictionRequest(
+                    drug="esketamine",
+                    route="intranasal",
+                    dose_mg=dose,
+                    times_min=GRID_MIN,
+                    population=300,
+                    seed=SEED,
+                )
+                for dose in ("56", "84")
+            ],
+        ),
+    ):
+        labelled = [(str(i), r) for i, r in enumerate(requests)]
+        prediction_block(labelled)
+        _, total = timed(lambda labelled=labelled: prediction_block(labelled), args.repeat)
+        _, solver = timed(lambda requests=requests: [predict(r) for r in requests], args.repeat)
+        print(f"  {label}: {total}; of which predictions {solver}")
+        rows.append(
+            {
+                "work": f"explorer page, server work, {label}",
+                "time": f"{total.cpu_s * 1000:.0f} ms CPU ({total.wall_s * 1000:.0f} ms wall); "
+                f"predictions {solver.cpu_s * 1000:.0f} ms, the rest the two SVG charts",
+            }
+        )
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subjects", type=int, default=10_000)
     parser.add_argument("--ivp-sample", type=int, default=50)
+    parser.add_argument("--reference-sample", type=int, default=10_000)
+    parser.add_argument("--predict-population", type=int, default=2_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    times = np.arange(0.0, 24 * 60 + 1, 1.0)  # 1441 points, 0–24 h every minute
-    bench_clements(args.subjects, args.ivp_sample, times)
-    bench_esketamine(args.subjects, args.ivp_sample, times)
+    iv = population_system(CLEMENTS_250, WEIGHT_KG, args.subjects, seed=SEED)
+    parent, vcn = esk.esketamine_population(args.subjects, seed=SEED)
+    cases = [
+        Case(
+            "IV Clements250, 0.5 mg/kg over 40 min, 70 kg, Otto 2021 IIV (borrowed)",
+            "IV ketamine",
+            iv,
+            [Infusion(0.0, INFUSION_MIN, DOSE_MG / INFUSION_MIN, CENTRAL)],
+            [CENTRAL],
+            [iv.volume_l],
+            ["ketamine"],
+        ),
+        Case(
+            "esketamine nasal 84 mg (3 devices 5 min apart), Perez-Ruixo 2021 IIV, parent + "
+            "noresketamine",
+            "esketamine 84 mg + noresketamine",
+            parent,
+            esk.intranasal_regimen(ESKETAMINE_DOSE_MG),
+            [esk.CENTRAL, esk.NOR_CENTRAL],
+            [parent.volume_l, vcn],
+            ["esketamine", "noresketamine"],
+        ),
+    ]
+    table = [bench_population(case, args) for case in cases]
+    table += bench_predict(args)
+    table += bench_explorer(args)
+    print()
+    print("| work | time | floor | × solve_ivp loop | × stepper (before) | max error / peak |")
+    print("|---|---|---|---|---|---|")
+    keys = ("work", "time", "floor", "vs loop", "vs stepper", "error")
+    for row in table:
+        cells = [row.get(key, "") for key in keys]
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A prescriber signs in, opens the patient's Weight & height tab and follows the l
 explorer: the patient's weight (92.5 kg) is filled in and two ketamine regimens are drawn, with
 the ketamine fields shown and the esketamine ones hidden (CSS only, no script). Choosing the
 nasal spray swaps the two groups at once; predicting draws 56 vs 84 mg of esketamine, with the
-limits that apply to esketamine. No CSP violation and no inline script on the way.
+limits that apply to esketamine. No CSP violation and no inline script on the way. The page's
+time (server and loaded, from the browser's Navigation Timing) is printed as a benchmark figure.
 """
 
 from __future__ import annotations
@@ -44,8 +45,19 @@ def prescriber_and_patient(transactional_db: None) -> tuple[Staff, Patient]:
     return prescriber, patient
 
 
+def page_time_ms(page: Page) -> dict[str, float]:
+    """The last navigation's timings (Navigation Timing API), in ms from its start."""
+    timing: dict[str, float] = page.evaluate(
+        """() => {
+            const t = performance.getEntriesByType("navigation")[0];
+            return {server: t.responseStart - t.requestStart, loaded: t.loadEventEnd};
+        }"""
+    )
+    return timing
+
+
 def test_explorer_from_the_chart_then_esketamine(
-    live_server, prescriber_and_patient: tuple[Staff, Patient], page: Page
+    live_server, prescriber_and_patient: tuple[Staff, Patient], page: Page, record_property
 ) -> None:
     prescriber, patient = prescriber_and_patient
     base = live_server.url
@@ -64,6 +76,12 @@ def test_explorer_from_the_chart_then_esketamine(
     # Clements scales V1 and CL per kg, so a per-kg dose gives the same curve at any weight:
     # 177 ng/mL for the typical patient (PK ref §0); the page shows the median of 300.
     assert 170 <= cmax <= 185
+    # Benchmark figures, not assertions (the machine may be loaded): issue #15 asks < 300 ms.
+    # The first page of the server process also pays one-time costs (fonts, imports): reload.
+    first_ms = page_time_ms(page)
+    page.reload()
+    expect(rows).to_have_count(2)
+    ketamine_ms = page_time_ms(page)
     ketamine = page.get_by_role("group", name="Ketamine", exact=True)
     esketamine = page.get_by_role("group", name="Esketamine", exact=True)
     expect(ketamine).to_be_visible()
@@ -83,3 +101,14 @@ def test_explorer_from_the_chart_then_esketamine(
     ).to_be_visible()
     expect(page.get_by_role("img", name="Predicted noresketamine curves.")).to_be_visible()
     assert watch.csp == [] and watch.errors == []
+    esketamine_ms = page_time_ms(page)
+    for name, timing in (
+        ("ketamine, first page of the server", first_ms),
+        ("ketamine", ketamine_ms),
+        ("esketamine", esketamine_ms),
+    ):
+        record_property(f"pk_explorer_{name.replace(' ', '_')}_ms", timing)
+        print(
+            f"PK explorer, 2 regimens × 300 virtual patients, {name}: server "
+            f"{timing['server']:.0f} ms, page loaded {timing['loaded']:.0f} ms"
+        )

@@ -21,17 +21,15 @@ from ketamine_clinic.clinical.anthropometrics import MeasurementError, check_wei
 
 from . import esketamine as esk
 from . import norketamine as nor
-from .metrics import DISSOCIATION_THRESHOLD_NG_PER_ML, exposure
+from .metrics import DISSOCIATION_THRESHOLD_NG_PER_ML, Exposure, concentrations_and_exposure
 from .models import CENTRAL, IM_KETAMINE, IV_MODELS, im_depot, im_system, iv_system
 from .population import VARIABILITY, percentiles, population_system
 from .solver import (
-    NG_PER_ML_PER_MG_PER_L,
     Bolus,
     Dose,
     FloatArray,
     Infusion,
     LinearSystem,
-    simulate_amounts,
 )
 
 # The issue's upper limit for an IV dose (sub-anaesthetic to anaesthetic range, issue #6); it
@@ -277,15 +275,16 @@ def _predict_ketamine(request: PredictionRequest, route: str) -> dict[str, Any]:
         parent = im_system(model_obj, weight)
     nor_cl, nor_v = nor.sample_norketamine_factors(n, request.seed) if n else (None, None)
     full = nor.with_norketamine(parent, weight, cl_factor=nor_cl, v_factor=nor_v)
-    conc, metabolite = _parent_and_metabolite(
+    conc, metabolite, metrics = _parent_and_metabolite(
         full,
         regimen,
         times,
         nor.norketamine_central(full),
         nor.norketamine_volume_l(weight, v_factor=nor_v, n=max(n, 1)),
+        threshold,
     )
     result: dict[str, Any] = {"model": model_obj.name, "times_min": times}
-    result.update(_summary(conc, exposure(parent, regimen, threshold), n, request.seed))
+    result.update(_summary(conc, metrics, n, request.seed))
     result.update(
         norketamine_ng_per_ml=rounded(np.median(metabolite, axis=0)),
         norketamine_model=nor.SURROGATE_LABEL,
@@ -303,20 +302,31 @@ def _parent_and_metabolite(
     times: list[float],
     metabolite: int,
     metabolite_volume_l: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """Parent and metabolite concentrations (ng/mL), each (N, T); only those two are stored."""
-    kept = simulate_amounts(system, regimen, np.asarray(times), keep=[system.observed, metabolite])
-    parent = kept[:, :, 0] / system.volume_l[:, None] * NG_PER_ML_PER_MG_PER_L
-    return parent, kept[:, :, 1] / metabolite_volume_l[:, None] * NG_PER_ML_PER_MG_PER_L
+    threshold: float,
+) -> tuple[FloatArray, FloatArray, Exposure]:
+    """Parent and metabolite concentrations (ng/mL), each (N, T), and the parent's exposure.
+
+    One closed-form pass serves the curves and the metrics (the metabolite does not feed back,
+    so the parent's exposure is the parent-only system's).
+    """
+    conc, metrics = concentrations_and_exposure(
+        system,
+        regimen,
+        np.asarray(times, dtype=np.float64),
+        [system.observed, metabolite],
+        [system.volume_l, metabolite_volume_l],
+        threshold,
+    )
+    return conc[0], conc[1], metrics
 
 
-def _summary(conc: FloatArray, metrics: Any, n: int, seed: int) -> dict[str, Any]:
+def _summary(conc: FloatArray, metrics: Exposure, n: int, seed: int) -> dict[str, Any]:
     """The curve and metrics: a typical subject's, or the median over n subjects with bands."""
     if not n:
         return {
             "concentration_ng_per_ml": rounded(conc[0]),
             "cmax_ng_per_ml": round(float(metrics.cmax_ng_per_ml[0]), 2),
-            "tmax_min": float(metrics.tmax_min[0]),
+            "tmax_min": round(float(metrics.tmax_min[0]), 1),
             "auc_ng_h_per_ml": round(float(metrics.auc_ng_h_per_ml[0]), 2),
             "time_above_threshold_min": round(float(metrics.time_above_min[0]), 1),
             "time_until_below_threshold_min": round(float(metrics.time_until_below_min[0]), 1),
@@ -327,7 +337,7 @@ def _summary(conc: FloatArray, metrics: Any, n: int, seed: int) -> dict[str, Any
         "p05": rounded(bands.p05),
         "p95": rounded(bands.p95),
         "cmax_ng_per_ml": round(float(np.median(metrics.cmax_ng_per_ml)), 2),
-        "tmax_min": float(np.median(metrics.tmax_min)),
+        "tmax_min": round(float(np.median(metrics.tmax_min)), 1),
         "auc_ng_h_per_ml": round(float(np.median(metrics.auc_ng_h_per_ml)), 2),
         "time_above_threshold_min": round(float(np.median(metrics.time_above_min)), 1),
         "time_until_below_threshold_min": round(float(np.median(metrics.time_until_below_min)), 1),
@@ -401,17 +411,15 @@ def _predict_esketamine(request: PredictionRequest) -> dict[str, Any]:
     regimen = esk.intranasal_regimen(dose_mg, model=model, device_times_min=device_times)
     factors = esk.sample_esketamine_factors(n, request.seed) if n else None
 
-    def system(metabolite: bool) -> LinearSystem:
-        return esk.esketamine_system(
-            model, age, asian, metabolite, japanese=japanese, factors=factors
-        )
-
-    full = system(metabolite=True)
-    conc, noresketamine = _parent_and_metabolite(
-        full, regimen, times, esk.NOR_CENTRAL, esk.noresketamine_volume_l(model, factors)
+    full = esk.esketamine_system(model, age, asian, True, japanese=japanese, factors=factors)
+    conc, noresketamine, metrics = _parent_and_metabolite(
+        full,
+        regimen,
+        times,
+        esk.NOR_CENTRAL,
+        esk.noresketamine_volume_l(model, factors),
+        threshold,
     )
-    # Metrics on the parent-only system, so that λz (AUC tail) is esketamine's own.
-    metrics = exposure(system(metabolite=False), regimen, threshold)
     result: dict[str, Any] = {"model": model.name, "times_min": times}
     result.update(_summary(conc, metrics, n, request.seed))
     result.update(
