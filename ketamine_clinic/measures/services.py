@@ -686,7 +686,7 @@ def treatment_event_moved(
     the caller's transaction.
     """
     patient = find_one(actor, Perm.CHART_VIEW, Patient.objects.all(), pk=patient.pk)
-    offsets = {trigger: (days, words) for trigger, days, words in TREATMENT_EVENTS.values()}
+    offsets = {str(t): (days, words) for t, days, words in TREATMENT_EVENTS.values()}
     moved = []
     with transaction.atomic():
         for due in MeasureDue.objects.select_related("schedule").filter(

@@ -19,8 +19,8 @@ from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, read_one, record_list_read
-from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
 from ketamine_clinic.clinical.ledger import mg_text
+from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
 from ketamine_clinic.clinical.protocol_library import CLINIC_DEFAULT
 from ketamine_clinic.common.forms import add_service_errors
 from ketamine_clinic.patients.chart import chart_context
@@ -359,7 +359,7 @@ def protocol_detail(request: StaffRequest, protocol_id: int) -> HttpResponse:
                 add_service_errors(form, error)
     rows = [
         (
-            capfirst(str(Protocol._meta.get_field(name).verbose_name)),
+            capfirst(str(getattr(Protocol._meta.get_field(name), "verbose_name", name))),
             _value_text(protocol, name),
             protocol.provenance.get(name, ""),
         )

@@ -12,6 +12,7 @@ sessions in each of the two weeks. No page runs inline script or breaks the CSP.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -140,7 +141,7 @@ def test_prescriber_plans_an_iv_induction_and_sees_it_on_the_schedule(
     sessions = list(PlannedSession.objects.filter(plan=plan).order_by("sequence"))
     local_days = [cap.local(s.starts_at, cast.clinic).date() for s in sessions]
     assert local_days == days
-    gaps = [(b - a).days for a, b in zip(local_days, local_days[1:], strict=False)]
+    gaps = [(b - a).days for a, b in itertools.pairwise(local_days)]
     assert all(2 <= gap <= 4 for gap in gaps), gaps  # min_gap_days 2, max_gap_days 4
     weeks = [d.isocalendar()[1] for d in local_days]
     assert max(weeks.count(w) for w in set(weeks)) <= 3  # per_week 3

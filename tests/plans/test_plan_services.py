@@ -179,9 +179,10 @@ def test_rescheduling_moves_the_before_session_questionnaires_with_the_sessions(
         assert due.due_on == timezone.localtime(s.starts_at).date(), s.sequence
     for s in sessions:
         if s.sequence in moved:
-            assert before[f"planned-session-{s.pk}"] != MeasureDue.objects.get(
-                event_ref=f"planned-session-{s.pk}"
-            ).due_on
+            assert (
+                before[f"planned-session-{s.pk}"]
+                != MeasureDue.objects.get(event_ref=f"planned-session-{s.pk}").due_on
+            )
     assert AuditEvent.objects.filter(action="measures.due_move").count() == len(moved)
 
 
