@@ -391,6 +391,64 @@ def pk_screenshots(page: Page, base: str) -> None:
     shoot(page, "22-pk-esketamine")
 
 
+def busiest_day(database: Path) -> str:
+    """The date (YYYY-MM-DD) with the most booked sessions in the demo's schedule."""
+    (day,) = demo_row(
+        database,
+        """SELECT date(starts_at) AS day FROM plans_plannedsession WHERE status = 'booked'
+           GROUP BY day ORDER BY count(*) DESC, day LIMIT 1""",
+    )
+    return str(day)
+
+
+def review_due_patient(database: Path) -> int:
+    """The demo patient whose active IV induction began first (six held: review due)."""
+    (patient_id,) = demo_row(
+        database,
+        """SELECT p.patient_id FROM plans_treatmentplan p
+           JOIN plans_protocol r ON r.id = p.protocol_id
+           WHERE p.status = 'active' AND r.slug = 'iv-ketamine-induction'
+           ORDER BY p.start_date""",
+    )
+    return int(str(patient_id))
+
+
+def plans_screenshots(page: Page, base: str, database: Path) -> None:
+    """As the prescriber: a Plan tab whose induction awaits its review, the busiest day of the
+    schedule and its week, the protocols with the IV induction's sources, the schedule
+    settings."""
+    patient_id = review_due_patient(database)
+    page.goto(f"{base}/patients/{patient_id}/")
+    page.get_by_role("navigation", name="Chart sections").get_by_role("link", name="Plan").click()
+    expect(page.get_by_role("region", name="Current plan")).to_be_visible()
+    expect(page.locator("#plan-sessions tbody tr")).to_have_count(6)
+    shoot(page, "24-plan-tab")
+
+    day = busiest_day(database)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Schedule").click()
+    page.goto(f"{page.url.split('?')[0]}?date={day}")
+    expect(page.locator("#day-table .booking").first).to_be_visible()
+    shoot(page, "25-schedule-day")
+    page.get_by_role("link", name="Week view").click()
+    expect(page.locator("#week-table")).to_be_visible()
+    shoot(page, "26-schedule-week")
+
+    page.get_by_role("link", name="Day view").click()
+    page.get_by_role("link", name="Protocols").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Protocols"))).to_be_visible()
+    shoot(page, "27-protocols")
+    page.get_by_role("link", name="IV racemic ketamine: induction").click()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^IV racemic ketamine: induction"))
+    ).to_be_visible()
+    shoot(page, "28-protocol-detail")
+
+    page.goto(f"{base}/plans/protocols/")
+    page.get_by_role("link", name="Schedule settings").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Schedule settings"))).to_be_visible()
+    shoot(page, "29-schedule-settings")
+
+
 def take_screenshots(
     page: Page, base: str, browser: Browser, problems: list[str], database: Path
 ) -> None:
@@ -435,6 +493,7 @@ def take_screenshots(
     measures_screenshots(page, base)
     screening_screenshots(page, base, database)
     ledger_screenshots(page, base, problems)
+    plans_screenshots(page, base, database)
     sign_out(page, base)
 
     sign_in(page, base, "nurse")

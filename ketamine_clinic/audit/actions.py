@@ -40,6 +40,7 @@ class Action(StrEnum):
     SAFETY_ALERT_ACKNOWLEDGE = "safety_alert.acknowledge"
     SCHEDULE_CHANGE = "measures.schedule_change"
     MEASURES_DUE = "measures.due"
+    MEASURES_DUE_MOVE = "measures.due_move"
     CLINIC_SETTINGS_CHANGE = "clinic.settings_change"
     SCREENING_RECORD = "screening.record"
     SCREENING_REVIEW = "screening.review"

@@ -617,6 +617,17 @@ def licensed_texts_set(
     return row
 
 
+# A treatment event: the questionnaires it makes due, how many days after it, in words.
+TREATMENT_EVENTS = {
+    "session_scheduled": (MeasureSchedule.Trigger.BEFORE_SESSION, 0, "before the session"),
+    "session_completed": (
+        MeasureSchedule.Trigger.DAY_AFTER_SESSION,
+        1,
+        "the day after the session",
+    ),
+}
+
+
 def treatment_event_recorded(
     *, actor: StaffMember, patient: Patient, kind: str, at: datetime, event_ref: str
 ) -> list[MeasureDue]:
@@ -628,17 +639,9 @@ def treatment_event_recorded(
     otherwise); what is made due is audited, in the caller's transaction.
     """
     patient = find_one(actor, Perm.CHART_VIEW, Patient.objects.all(), pk=patient.pk)
-    triggers = {
-        "session_scheduled": (MeasureSchedule.Trigger.BEFORE_SESSION, 0, "before the session"),
-        "session_completed": (
-            MeasureSchedule.Trigger.DAY_AFTER_SESSION,
-            1,
-            "the day after the session",
-        ),
-    }
-    if kind not in triggers:
+    if kind not in TREATMENT_EVENTS:
         raise ValueError(f"unknown treatment event {kind!r}")
-    trigger, days, words = triggers[kind]
+    trigger, days, words = TREATMENT_EVENTS[kind]
     day: date = timezone.localtime(at).date() + timedelta(days=days)
     created = []
     with transaction.atomic():
@@ -670,3 +673,46 @@ def treatment_event_recorded(
                 },
             )
     return created
+
+
+def treatment_event_moved(
+    *, actor: StaffMember, patient: Patient, event_ref: str, at: datetime
+) -> list[MeasureDue]:
+    """The seam for the treatment capability: a scheduled session moved to `at`.
+
+    The questionnaires still due for `event_ref` (not yet answered) move with it, each the same
+    number of days after the event as when it was made due. Nothing due for the event changes
+    nothing. The patient must be one `actor` may see (404 otherwise); the move is audited, in
+    the caller's transaction.
+    """
+    patient = find_one(actor, Perm.CHART_VIEW, Patient.objects.all(), pk=patient.pk)
+    offsets = {str(t): (days, words) for t, days, words in TREATMENT_EVENTS.values()}
+    moved = []
+    with transaction.atomic():
+        for due in MeasureDue.objects.select_related("schedule").filter(
+            patient=patient, event_ref=event_ref, satisfied_by__isnull=True
+        ):
+            if due.schedule.trigger not in offsets:
+                continue
+            days, words = offsets[due.schedule.trigger]
+            day: date = timezone.localtime(at).date() + timedelta(days=days)
+            if day == due.due_on:
+                continue
+            moved.append((due, due.due_on))
+            due.due_on = day
+            due.reason = f"{words} ({day:%Y-%m-%d})"
+            due.save(update_fields=["due_on", "reason", "updated_at"])
+        if moved:
+            record(
+                actor=actor,
+                action=Action.MEASURES_DUE_MOVE,
+                patient=patient,
+                detail={
+                    "event_ref": event_ref,
+                    "moved": [
+                        [d.instrument_id, f"{old:%Y-%m-%d}", f"{d.due_on:%Y-%m-%d}"]
+                        for d, old in moved
+                    ],
+                },
+            )
+    return [d for d, _ in moved]

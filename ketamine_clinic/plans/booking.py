@@ -24,7 +24,7 @@ from ketamine_clinic.clinical import scheduling
 
 from . import capacity as cap
 from .models import Chair, PlannedSession, TreatmentPlan
-from .services import HORIZON_DAYS, _session_scheduled, session_dose
+from .services import HORIZON_DAYS, _session_moved, _session_scheduled, session_dose
 
 LIVE = PlannedSession.HOLDS_CHAIR
 
@@ -220,6 +220,9 @@ def session_missed_reschedule(*, actor: StaffMember, session: PlannedSession) ->
             row.status = PlannedSession.Status.CANCELLED
             row.note = "moved with the course"
             row.save(update_fields=["status", "note", "updated_at"])
+        # A shifted session may take the slot of a later one that shifts too: free their
+        # chairs first, so that no save meets a slot still held by a row about to move.
+        PlannedSession.objects.filter(pk__in=[s.pk for s in moving.values()]).update(chair=None)
         names = dict(Chair.objects.filter(clinic=clinic).values_list("pk", "name"))
         moves = []
         from .services import _book_integration
@@ -242,8 +245,11 @@ def session_missed_reschedule(*, actor: StaffMember, session: PlannedSession) ->
             row.starts_at = cap.aware(slot.starts_at, clinic)
             row.ends_at = cap.aware(slot.ends_at, clinic)
             row.save()
-            if old is None and plan.status == TreatmentPlan.Status.ACTIVE:
-                _session_scheduled(actor, row)
+            if plan.status == TreatmentPlan.Status.ACTIVE:
+                if old is None:
+                    _session_scheduled(actor, row)
+                elif old != row.starts_at:
+                    _session_moved(actor, row)
             if plan.protocol.integration_within_days:
                 _book_integration(plan, row)
             if old != row.starts_at:

@@ -20,7 +20,7 @@ from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import courses, scheduling
 from ketamine_clinic.clinical.protocol_library import LIBRARY, ProtocolSpec
-from ketamine_clinic.measures.services import treatment_event_recorded
+from ketamine_clinic.measures.services import treatment_event_moved, treatment_event_recorded
 from ketamine_clinic.patients.models import Patient, WeightMeasurement
 from ketamine_clinic.screening.services import treatment_readiness
 
@@ -519,6 +519,16 @@ def _session_scheduled(actor: StaffMember, session: PlannedSession) -> None:
         kind="session_scheduled",
         at=session.starts_at,
         event_ref=f"planned-session-{session.pk}",
+    )
+
+
+def _session_moved(actor: StaffMember, session: PlannedSession) -> None:
+    """Move the questionnaires due before `session` to its new day."""
+    treatment_event_moved(
+        actor=actor,
+        patient=session.patient,
+        event_ref=f"planned-session-{session.pk}",
+        at=session.starts_at,
     )
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from ketamine_clinic.accounts.access import can, require
@@ -18,6 +19,7 @@ from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, read_one, record_list_read
+from ketamine_clinic.clinical.ledger import mg_text
 from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionRequest
 from ketamine_clinic.clinical.protocol_library import CLINIC_DEFAULT
 from ketamine_clinic.common.forms import add_service_errors
@@ -30,6 +32,13 @@ from . import capacity as cap
 from .forms import PlanForm, ProtocolVersionForm, ScheduleSettingsForm
 from .models import OpeningHours, PlannedSession, Protocol, TreatmentPlan
 
+UNITS = {
+    "max_sessions_per_30_days": "sessions",
+    "max_mg_per_30_days": "mg",
+    "bladder_check_every_sessions": "sessions",
+    "liver_tests_every_days": "days",
+    "integration_within_days": "days",
+}
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -64,7 +73,7 @@ def _prediction(plan: TreatmentPlan) -> Any:
         )
     else:
         return None
-    label = f"{plan.dose:g} {p.get_dose_unit_display()} ({p.name})"
+    label = f"{mg_text(plan.dose)} {p.get_dose_unit_display()} ({p.name})"
     return prediction_block([(label, req)])
 
 
@@ -307,6 +316,20 @@ def protocol_list(request: StaffRequest) -> HttpResponse:
     )
 
 
+def _value_text(protocol: Protocol, name: str) -> str:
+    """Write a protocol value with its unit: "0.5 mg/kg", "90 min", "600 mg", "no"."""
+    value = getattr(protocol, name)
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = mg_text(value)
+    if name in ("dose_default", "dose_min", "dose_max", "titration_step"):
+        return f"{text} {protocol.get_dose_unit_display()}"
+    unit = UNITS.get(name) or ("min" if name.endswith("_minutes") else "")
+    return f"{text} {unit}".strip()
+
+
 @login_required
 def protocol_detail(request: StaffRequest, protocol_id: int) -> HttpResponse:
     protocol = find_one(request.user, Perm.SCHEDULE_VIEW, Protocol.objects.all(), pk=protocol_id)
@@ -335,7 +358,11 @@ def protocol_detail(request: StaffRequest, protocol_id: int) -> HttpResponse:
             except ValidationError as error:
                 add_service_errors(form, error)
     rows = [
-        (name, getattr(protocol, name), protocol.provenance.get(name, ""))
+        (
+            capfirst(str(getattr(Protocol._meta.get_field(name), "verbose_name", name))),
+            _value_text(protocol, name),
+            protocol.provenance.get(name, ""),
+        )
         for name in services.EDITABLE
         if name not in ("phases", "session_limits")
     ]

@@ -375,3 +375,44 @@ def test_a_phq9_the_day_before_a_session_counts_as_before_it(world):
         actor=world.nurse, patient=world.patient1, instrument_id="phq9", answers=MODERATE
     )
     assert MeasureDue.objects.get().satisfied_by == a
+
+
+def test_a_moved_session_moves_its_unanswered_questionnaires_and_audits_it(world):
+    for trigger in ("before_session", "day_after_session"):
+        services.schedule_set(
+            actor=world.admin, clinic=world.clinic1, instrument_id="phq9", trigger=trigger
+        )
+    at = timezone.now() + timedelta(days=3)
+    services.treatment_event_recorded(
+        actor=world.nurse, patient=world.patient1, kind="session_scheduled", at=at, event_ref="s-1"
+    )
+    services.treatment_event_recorded(
+        actor=world.nurse, patient=world.patient1, kind="session_scheduled", at=at, event_ref="s-2"
+    )
+    later = at + timedelta(days=2)
+    moved = services.treatment_event_moved(
+        actor=world.nurse, patient=world.patient1, event_ref="s-1", at=later
+    )
+    day = timezone.localtime(later).date()
+    assert [(d.event_ref, d.instrument_id, d.due_on) for d in moved] == [("s-1", "phq9", day)]
+    due = MeasureDue.objects.get(event_ref="s-1")
+    assert due.due_on == day and due.reason == f"before the session ({day:%Y-%m-%d})"
+    # the other session's item stays where it was
+    assert MeasureDue.objects.get(event_ref="s-2").due_on == timezone.localtime(at).date()
+    event = AuditEvent.objects.get(action="measures.due_move")
+    assert event.patient == world.patient1
+    assert event.detail == {
+        "event_ref": "s-1",
+        "moved": [["phq9", f"{timezone.localtime(at).date():%Y-%m-%d}", f"{day:%Y-%m-%d}"]],
+    }
+    # the same day again, or an event with nothing due, changes nothing and audits nothing
+    for ref in ("s-1", "s-9"):
+        again = services.treatment_event_moved(
+            actor=world.nurse, patient=world.patient1, event_ref=ref, at=later
+        )
+        assert again == []
+    assert AuditEvent.objects.filter(action="measures.due_move").count() == 1
+    with pytest.raises(Http404):
+        services.treatment_event_moved(
+            actor=world.nurse2, patient=world.patient1, event_ref="s-1", at=at
+        )

@@ -6,10 +6,12 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.measures.models import MeasureDue, MeasureSchedule
@@ -154,6 +156,34 @@ def test_a_missed_session_shifts_the_rest_and_says_what_moved(world, clinic):
     assert all((b - a).days >= 2 for a, b in itertools.pairwise(days))
     assert PlannedSession.objects.get(pk=sessions[1].pk).status == "missed"
     assert AuditEvent.objects.filter(action="session.reschedule").count() == 1
+
+
+def test_rescheduling_moves_the_before_session_questionnaires_with_the_sessions(world, clinic):
+    from ketamine_clinic.measures import services as measures
+
+    measures.schedule_set(
+        actor=world.admin, clinic=world.clinic1, instrument_id="phq9", trigger="before_session"
+    )
+    make_ready(world, world.patient1)
+    plan = services.plan_activate(actor=world.prescriber, plan=_plan(world).plan)
+    sessions = list(plan.sessions.order_by("sequence"))
+    before = {d.event_ref: d.due_on for d in MeasureDue.objects.filter(patient=world.patient1)}
+    assert len(before) == 6
+    # Session 2 was missed yesterday: it is booked again today and the rest shift with it.
+    with mock.patch.object(booking, "_now", lambda: sessions[1].starts_at + timedelta(days=1)):
+        moves = booking.session_missed_reschedule(actor=world.frontdesk, session=sessions[1])
+    moved = {m.sequence for m in moves if m.old is not None}
+    assert moved >= {3, 4, 5, 6}
+    for s in plan.sessions.filter(status="booked"):
+        due = MeasureDue.objects.get(patient=world.patient1, event_ref=f"planned-session-{s.pk}")
+        assert due.due_on == timezone.localtime(s.starts_at).date(), s.sequence
+    for s in sessions:
+        if s.sequence in moved:
+            assert (
+                before[f"planned-session-{s.pk}"]
+                != MeasureDue.objects.get(event_ref=f"planned-session-{s.pk}").due_on
+            )
+    assert AuditEvent.objects.filter(action="measures.due_move").count() == len(moved)
 
 
 def test_a_plan_over_the_30_day_cap_needs_a_written_sign_off(world, clinic):
