@@ -20,7 +20,7 @@ from ketamine_clinic.clinical.pharmacokinetics.prediction import (
 
 from .charts import Curve, concentration_chart
 
-# What a clinician must know about each model's limits (PK ref = clinical/pharmacokinetics.md).
+# What a clinician must know about each model's limits (PK ref = docs/clinical/pharmacokinetics.md).
 CAVEATS = {
     "borrowed-iiv": "The spread between patients for racemic ketamine is borrowed from published "
     "S-ketamine data (Fanta 2015 / Otto 2021): no published set exists for these models.",

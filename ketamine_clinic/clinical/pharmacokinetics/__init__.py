@@ -1,6 +1,6 @@
 """Pharmacokinetic simulator for ketamine (pure clinical core, no Django import).
 
-Every parameter cites /work/shared/clinical/pharmacokinetics.md ("PK ref" below) by section and
+Every parameter cites docs/clinical/pharmacokinetics.md ("PK ref" below) by section and
 the paper or code it names. Concentrations are in ng/mL (= µg/L), amounts in mg, volumes in L,
 time in min.
 """

@@ -1,4 +1,4 @@
-"""Parameter sets for racemic ketamine (PK ref = /work/shared/clinical/pharmacokinetics.md).
+"""Parameter sets for racemic ketamine (PK ref = docs/clinical/pharmacokinetics.md).
 
 Mammillary models are stored as published (per-kg V1 and micro-rate constants in 1/min) and
 converted to clearances and volumes, so that between-subject variability can act on CL and V1

@@ -1,6 +1,6 @@
 """Norketamine after IV/IM racemic ketamine: a LABELLED SURROGATE (PK ref §5.3).
 
-PK ref = /work/shared/clinical/pharmacokinetics.md. No racemic parent-plus-metabolite parameter
+PK ref = docs/clinical/pharmacokinetics.md. No racemic parent-plus-metabolite parameter
 set was retrieved (PK ref §5.3; Kamp BJA 2020 has one, unconfirmed), so the metabolite uses the
 Otto 2021 S-norketamine disposition (PK ref §1.2(a); Otto ME et al., Eur J Clin Pharmacol
 2021;77:1181, as coded in nlmixr2/nlmixr2lib inst/modeldb/specificDrugs/Otto_2021_s_ketamine.R):

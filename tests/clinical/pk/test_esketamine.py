@@ -1,6 +1,6 @@
 """Intranasal esketamine (Perez-Ruixo 2021, PK ref §1.4) against the published numbers.
 
-PK ref = /work/shared/clinical/pharmacokinetics.md. Tolerances are stated per assertion; no
+PK ref = docs/clinical/pharmacokinetics.md. Tolerances are stated per assertion; no
 parameter was fitted to these numbers.
 """
 

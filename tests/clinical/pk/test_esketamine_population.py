@@ -1,6 +1,6 @@
 """Between-subject variability of intranasal esketamine (Perez-Ruixo 2021 Table 3, PK ref §1.4).
 
-PK ref = /work/shared/clinical/pharmacokinetics.md. The variances are checked against the CV%
+PK ref = docs/clinical/pharmacokinetics.md. The variances are checked against the CV%
 column of PK ref §1.4, the sampler against them, and the population against the typical subject.
 """
 

@@ -1,4 +1,4 @@
-"""The models against the numbers in /work/shared/clinical/pharmacokinetics.md (PK ref)."""
+"""The models against the numbers in docs/clinical/pharmacokinetics.md (PK ref)."""
 
 from __future__ import annotations
 
