@@ -33,9 +33,9 @@ from .solver import (
 )
 
 # The issue's upper limit for an IV dose (sub-anaesthetic to anaesthetic range, issue #6); it
-# applies to the total of a session's doses. The reference publishes no IM maximum (its "usual IM
-# dose 0.5–1 mg/kg" is unconfirmed, docs/clinical/reference.md §1.3), so the same bound refuses absurd IM doses:
-# an input check, not a dosing recommendation.
+# applies to the total of a session's doses. The reference publishes no IM maximum (its "usual
+# IM dose 0.5–1 mg/kg" is unconfirmed, docs/clinical/reference.md §1.3), so the same bound
+# refuses absurd IM doses: an input check, not a dosing recommendation.
 MAX_DOSE_MG_PER_KG = 5.0
 # Bounds on the work one request may ask for (a request runs inside a web worker): not clinical.
 # 2,000 virtual patients give stable 5th–95th percentiles; bench/pk_bench.py runs 10,000 through
