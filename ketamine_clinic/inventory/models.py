@@ -390,6 +390,8 @@ class LedgerCheckpoint(models.Model):
     sums_mg = models.JSONField(default=dict, help_text="container id → sum of movements (text)")
     verified_at = models.DateTimeField()
     full_verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"ledger checkpoint {self.clinic_id} at {self.seq}"

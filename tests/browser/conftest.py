@@ -46,6 +46,19 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
+def product_consent_texts(transactional_db: None) -> None:
+    """Put back the product's consent texts: a data migration makes them, and an earlier
+    transactional test's flush removes them."""
+    from ketamine_clinic.screening.consent_texts import TEXTS
+    from ketamine_clinic.screening.models import ConsentTemplate
+
+    for kind, (title, body) in TEXTS.items():
+        ConsentTemplate.objects.get_or_create(
+            clinic=None, kind=kind, version=1, defaults={"title": title, "body": body}
+        )
+
+
+@pytest.fixture
 def page(browser) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     context.set_default_timeout(10_000)

@@ -30,8 +30,7 @@ from ketamine_clinic.accounts.models import Clinic, Organization
 from ketamine_clinic.clinical import eligibility
 from ketamine_clinic.patients import services as patient_services
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.screening.consent_texts import TEXTS
-from ketamine_clinic.screening.models import Consent, ConsentTemplate, Screening, ScreeningReview
+from ketamine_clinic.screening.models import Consent, Screening, ScreeningReview
 from tests.browser.test_login_and_chart import assert_csp, assert_no_inline_script
 from tests.browser.test_self_report_alert import ConsoleWatch, Staff, make_staff, sign_in
 from tests.conftest import PASSWORD
@@ -77,13 +76,7 @@ def register(actor: Staff, clinic: Clinic, given: str, family: str, born: date) 
 
 
 @pytest.fixture
-def cast(transactional_db: None) -> Cast:
-    # The product's consent texts come from a data migration; an earlier transactional test
-    # flushes them, so put them back the way the migration does.
-    for kind, (title, body) in TEXTS.items():
-        ConsentTemplate.objects.get_or_create(
-            clinic=None, kind=kind, version=1, defaults={"title": title, "body": body}
-        )
+def cast(product_consent_texts: None) -> Cast:
     org = Organization.objects.create(name="Cedar Health", mrn_prefix="CH")
     clinic = Clinic.objects.create(organization=org, name="Cedar Main")
     nurse = make_staff(org, clinic, "nnurse", "Nadia", "nurse")

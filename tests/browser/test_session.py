@@ -36,6 +36,7 @@ def clock(monkeypatch):
 
 def test_a_whole_iv_session_with_a_high_bp_alert(
     live_server,
+    product_consent_texts,
     world,
     bay,  # noqa: F811
     clock,
@@ -120,7 +121,9 @@ def test_a_whole_iv_session_with_a_high_bp_alert(
         vitals = page.locator("#vitals-form")
         for label, value in (("SBP", sbp), ("DBP", "84"), ("HR", "76"), ("MOAA/S", "5")):
             vitals.get_by_label(label, exact=True).fill(value)
-        vitals.get_by_role("button", name="Record reading").click()
+        # Each reading is a form post answered by the session page: wait for it.
+        with page.expect_navigation():
+            vitals.get_by_role("button", name="Record reading").click()
     page.reload()
     expect(page.locator("#state")).to_have_text("Ready for discharge")
     discharge = page.locator("#step-discharge")

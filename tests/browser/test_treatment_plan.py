@@ -28,8 +28,6 @@ from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.plans import capacity as cap
 from ketamine_clinic.plans.models import Chair, PlannedSession, Room, TreatmentPlan
 from ketamine_clinic.plans.services import protocols_seed
-from ketamine_clinic.screening.consent_texts import TEXTS
-from ketamine_clinic.screening.models import ConsentTemplate
 from tests.browser.test_login_and_chart import assert_csp, assert_no_inline_script
 from tests.browser.test_self_report_alert import ConsoleWatch, Staff, make_staff, sign_in
 from tests.plans.conftest import make_ready
@@ -51,12 +49,7 @@ class Cast:
 
 
 @pytest.fixture
-def cast(transactional_db: None) -> Cast:
-    # The consent texts come from a data migration that an earlier transactional test flushed.
-    for kind, (title, body) in TEXTS.items():
-        ConsentTemplate.objects.get_or_create(
-            clinic=None, kind=kind, version=1, defaults={"title": title, "body": body}
-        )
+def cast(product_consent_texts: None) -> Cast:
     org = Organization.objects.create(name="Birch Health", mrn_prefix="BH")
     clinic = Clinic.objects.create(organization=org, name="Birch Street")
     prescriber = make_staff(org, clinic, "drplan", "Petra", "prescriber")
