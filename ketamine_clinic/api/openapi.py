@@ -18,10 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ketamine_clinic.common.limits import text_problem
 
 NO_NUL = "^[^\\x00]*$"
-# pydantic's pattern for a decimal as a string has a look-ahead that generators ignore; this
-# one says the same without it.
-_PYDANTIC_DECIMAL = "^(?!^[-+.]*$)[+-]?0*\\d*\\.?\\d*$"
-DECIMAL = "^[+-]?0*(\\d+\\.?\\d*|\\.\\d+)$"
+# A decimal may be sent as a number or as a string of digits ("82.4"), as pydantic reads it.
+DECIMAL = "^[+-]?(\\d+\\.?\\d*|\\.\\d+)$"
 ERROR = "ApiError"
 _ERROR_SCHEMA = {
     "type": "object",
@@ -64,8 +62,11 @@ def _statuses(operation: dict[str, Any]) -> list[str]:
 
 def _strings(node: Any) -> Iterator[dict[str, Any]]:
     if isinstance(node, dict):
-        if node.get("pattern") == _PYDANTIC_DECIMAL:
-            node["pattern"] = DECIMAL
+        choices = node.get("anyOf", [])
+        if {"type": "number"} in choices:
+            for choice in choices:
+                if choice == {"type": "string"}:
+                    choice["pattern"] = DECIMAL
         if node.get("type") == "string" and not ({"format", "enum", "pattern", "const"} & set(node)):
             yield node
         for value in node.values():
