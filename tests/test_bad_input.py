@@ -32,9 +32,7 @@ def _fields(answer: dict) -> set[str]:
 
 @pytest.mark.parametrize("path", ["/api/v1/patients", "/api/v1/audit-events"])
 def test_an_offset_beyond_64_bits_is_refused(world, token_for, path: str) -> None:
-    answer = _send(
-        Client(), "get", f"{path}?offset={BIGGER_THAN_64_BITS}", token_for(world.admin)
-    )
+    answer = _send(Client(), "get", f"{path}?offset={BIGGER_THAN_64_BITS}", token_for(world.admin))
     assert answer["status"] == 422 and _fields(answer) == {"offset"}
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Status
+from ninja import NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.params.functions import Query
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
@@ -122,9 +123,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(Exception)
 def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.error("Server error: %s", request.path, exc_info=exc, extra={"request": request})
-    return HttpResponse(
-        b'{"detail": "Server error."}', status=500, content_type="application/json"
-    )
+    return HttpResponse(b'{"detail": "Server error."}', status=500, content_type="application/json")
 
 
 Limit = Query(50, ge=1, le=MAX_LIMIT, description="Items per page")

@@ -70,9 +70,9 @@ def _field_problem(field: models.Field[Any, Any], value: Any) -> str | None:
         return decimal_problem(value, field.max_digits, field.decimal_places)
     if isinstance(field, models.DateTimeField) and isinstance(value, datetime):
         return datetime_problem(value)
-    if isinstance(field, models.IntegerField) and isinstance(value, int):
-        if not -MAX_ID - 1 <= value <= MAX_ID:
-            return "This number is out of range."
+    wide = isinstance(field, models.IntegerField) and isinstance(value, int)
+    if wide and not -MAX_ID - 1 <= value <= MAX_ID:
+        return "This number is out of range."
     return None
 
 

@@ -86,7 +86,7 @@ def simulate(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
     """Predicted plasma concentrations (ng/mL) for a dose; time 0 is the start of dosing."""
     try:
         check_request(seed=payload.seed, times=payload.at_min)
-        return plain(
+        prediction: dict[str, Any] = plain(
             predict(
                 PredictionRequest(
                     drug=payload.drug,
@@ -116,3 +116,4 @@ def simulate(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
     except PredictionError as error:
         field = "at_min" if error.field == "times_min" else error.field
         raise ValidationError({field: error.message}) from None
+    return prediction

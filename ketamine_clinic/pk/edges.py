@@ -8,6 +8,7 @@ underflowed) reads 0, and a prediction that is not finite is refused, never prin
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from ketamine_clinic.clinical.pharmacokinetics.prediction import PredictionError
@@ -17,7 +18,7 @@ MAX_SEED = 2**32 - 1  # numpy's SeedSequence takes 0 … 2**32 - 1 as one word
 MAX_TIME_MIN = 7 * 24 * 60
 
 
-def check_request(*, seed: int, times: list[Any]) -> None:
+def check_request(*, seed: int, times: Sequence[Any]) -> None:
     """Refuse a seed the generator cannot take and times past MAX_TIME_MIN."""
     if not 0 <= seed <= MAX_SEED:
         raise PredictionError("seed", f"between 0 and {MAX_SEED}.")
