@@ -483,12 +483,16 @@ def test_patient_list_pages_with_limit_and_offset(world, api):
     assert beyond["items"] == []
 
 
-def test_patient_list_clamps_limit_to_1_200_and_offset_to_0(world, api):
+def test_patient_list_pages_hold_1_to_200_from_offset_0(world, api):
     register(world, "Baker")
-    tiny = api.get(world.nurse, "/patients", limit=0, offset=-3).json()
-    huge = api.get(world.nurse, "/patients", limit=5000).json()
+    tiny = api.get(world.nurse, "/patients", limit=1, offset=0).json()
+    widest = api.get(world.nurse, "/patients", limit=200).json()
     assert (tiny["limit"], tiny["offset"], len(tiny["items"])) == (1, 0, 1)
-    assert (huge["limit"], len(huge["items"])) == (200, 2)
+    assert (widest["limit"], len(widest["items"])) == (200, 2)
+    refused = api.get(world.nurse, "/patients", limit=0, offset=-1)
+    assert refused.status_code == 422
+    assert sorted(error_fields(refused)) == ["limit", "offset"]
+    assert error_fields(api.get(world.nurse, "/patients", limit=201)) == ["limit"]
 
 
 def test_a_non_integer_limit_is_422_naming_limit(world, api):

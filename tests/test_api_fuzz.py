@@ -27,11 +27,14 @@ Mutating operations change the database between examples; the answers must stay 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
@@ -85,10 +88,19 @@ CHECKS = [
 
 
 @pytest.fixture
-def auth(request: pytest.FixtureRequest, world) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def auth(request: pytest.FixtureRequest, world) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The role's bearer header, with the world filled in.
+
+    The WSGI app is called directly, so, as Django's test client does, the test's database
+    connection is kept open across requests (it holds the test's transaction).
+    """
     fill_world(world)
     staff = getattr(world, request.param)
-    return {"Authorization": f"Bearer {api_token_create(staff=staff, name='fuzz').token}"}
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield {"Authorization": f"Bearer {api_token_create(staff=staff, name='fuzz').token}"}
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.mark.parametrize("auth", ["admin", "nurse"], indirect=True)
