@@ -5,6 +5,8 @@ from ketamine_clinic.measures.urls import self_report_patterns
 from ketamine_clinic.screening.urls import consent_link_patterns, intake_link_patterns
 from ketamine_clinic.web import views as web_views
 
+handler500 = "ketamine_clinic.api.openapi.server_error"
+
 urlpatterns = [
     path("", web_views.dashboard, name="dashboard"),
     path("healthz", web_views.healthz, name="healthz"),

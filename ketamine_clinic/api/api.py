@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.params.functions import Query
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
 from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
@@ -18,6 +21,7 @@ from ketamine_clinic.accounts.permissions import MATRIX, Perm, Role
 from ketamine_clinic.accounts.services import staff_for_api_token
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.selectors import AuditFilter, audit_events, record_trail_read
+from ketamine_clinic.common.limits import MAX_ID, MAX_OFFSET
 from ketamine_clinic.inventory.api import router as inventory_router
 from ketamine_clinic.measures.api import router as measures_router
 from ketamine_clinic.patients import selectors, services
@@ -28,8 +32,10 @@ from ketamine_clinic.screening.api import router as screening_router
 from ketamine_clinic.treatments.api import router as treatments_router
 
 from . import schemas
+from .openapi import document_errors
 
 MAX_LIMIT = 200
+logger = logging.getLogger("django.request")
 
 
 class BearerToken(HttpBearer):
@@ -37,7 +43,19 @@ class BearerToken(HttpBearer):
         return staff_for_api_token(token)
 
 
-api = NinjaAPI(
+class StrictJSONRenderer(JSONRenderer):
+    """JSON as the standard has it: a NaN or an infinity is a bug, never an answer."""
+
+    json_dumps_params = {"allow_nan": False}
+
+
+class ClinicAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """The document, with the error answers every operation can give."""
+        return document_errors(super().get_openapi_schema(**kwargs))
+
+
+api = ClinicAPI(
     title="ketamine-clinic API",
     version="1",
     description="Patients, staff and the audit trail. Authenticate with `Authorization: Bearer "
@@ -45,6 +63,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=BearerToken(),
     docs_url=None,  # the bundled Swagger page loads from a CDN; the OpenAPI document is enough
+    renderer=StrictJSONRenderer(),
 )
 
 
@@ -61,9 +80,21 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
+_MESSAGES = {
+    "string_pattern_mismatch": "Text cannot contain NUL characters.",
+    "string_unicode": "Text must be valid Unicode (no unpaired surrogates).",
+}
+
+
 @api.exception_handler(NinjaValidationError)
 def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [{"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
+    errors = [
+        {
+            "field": _field(e.get("loc", ())),
+            "message": _MESSAGES.get(e.get("type", ""), e.get("msg", "")),
+        }
+        for e in exc.errors
+    ]
     return api.create_response(
         request, {"detail": "Invalid request.", "errors": errors}, status=422
     )
@@ -92,8 +123,14 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
-def _page(limit: int, offset: int) -> tuple[int, int]:
-    return max(1, min(limit, MAX_LIMIT)), max(0, offset)
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("Server error: %s", request.path, exc_info=exc, extra={"request": request})
+    return HttpResponse(b'{"detail": "Server error."}', status=500, content_type="application/json")
+
+
+Limit = Query(50, ge=1, le=MAX_LIMIT, description="Items per page")
+Offset = Query(0, ge=0, le=MAX_OFFSET, description="Items to skip")
 
 
 def _patient_detail(patient: Patient) -> dict[str, Any]:
@@ -150,11 +187,13 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 @api.get("/patients", response=schemas.PatientPage, tags=["patients"])
 def patient_list(
-    request: HttpRequest, q: str = "", limit: int = 50, offset: int = 0
+    request: HttpRequest,
+    q: str = Query("", max_length=200),
+    limit: int = Limit,
+    offset: int = Offset,
 ) -> dict[str, Any]:
     """Patients of your clinics; `q` searches name, MRN or date of birth (YYYY-MM-DD)."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    limit, offset = _page(limit, offset)
     return {
         "count": selectors.patient_matches(staff, q).count(),
         "limit": limit,
@@ -254,18 +293,17 @@ def indication_create(
 )
 def audit_event_list(
     request: HttpRequest,
-    patient: int | None = None,
-    user: str = "",
-    action: str = "",
+    patient: int | None = Query(None, ge=1, le=MAX_ID),
+    user: str = Query("", max_length=150),
+    action: str = Query("", max_length=60),
     since: date | None = None,
     until: date | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: int = Limit,
+    offset: int = Offset,
 ) -> dict[str, Any]:
     """The audit trail of your clinics (auditors and admins only), newest first."""
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     require(staff, Perm.AUDIT_VIEW)
-    limit, offset = _page(limit, offset)
     filters = AuditFilter(
         patient_id=patient, username=user, action=action, since=since, until=until
     )

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
+from pydantic import Field
 
 from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
 from ketamine_clinic.accounts.models import Organization, StaffMember
@@ -67,7 +68,10 @@ class CountIn(Strict):
     clinic_id: int
     kind: str = "scheduled"
     business_hours: str = "close"
-    counted: dict[int, Decimal]
+    counted: dict[int, Decimal] = Field(
+        description="Counted mg by container id",
+        json_schema_extra={"propertyNames": {"pattern": "^[0-9]{1,20}$"}},
+    )
     notes: str = ""
     signature: str
 

@@ -30,6 +30,7 @@ from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.models import AuditEvent
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import ledger
+from ketamine_clinic.common.limits import MAX_ID, decimal_problem
 from ketamine_clinic.patients.models import Patient
 
 if TYPE_CHECKING:
@@ -143,6 +144,10 @@ def _quantity(
         )
     except ledger.LedgerError as error:
         raise ValidationError({error.field: error.message}) from error
+    column = LedgerEntry._meta.get_field("quantity_mg")
+    too_wide = decimal_problem(quantity, column.max_digits, column.decimal_places)
+    if too_wide:
+        raise ValidationError({field: too_wide})
     if product.unit_mg and quantity % product.unit_mg:
         whole = ledger.mg_text(product.unit_mg)
         raise ValidationError({field: f"This product is used whole: a multiple of {whole} mg."})
@@ -719,7 +724,8 @@ def count_record(
     with transaction.atomic():
         _lock_chains(clinic)
         containers = Container.objects.filter(clinic=clinic).select_related("lot__product")
-        found = {c.pk: c for c in containers.filter(pk__in=list(counted))}
+        ids = [pk for pk in counted if 1 <= pk <= MAX_ID]  # a wider one is no container's
+        found = {c.pk: c for c in containers.filter(pk__in=ids)}
         amounts: dict[int, Decimal] = {}
         for container_id, value in counted.items():
             field = f"counted.{container_id}"

@@ -20,6 +20,7 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import diff, record
 from ketamine_clinic.clinical import icd10
+from ketamine_clinic.common.limits import datetime_problem
 
 from .models import CareTeamMember, Indication, MedicationStatement, Patient, WeightMeasurement
 
@@ -154,8 +155,13 @@ def _weight_record(
         raise ValidationError(
             {"measured_at": "Give the time with its UTC offset, e.g. 2026-11-26T09:30:00Z."}
         )
+    out_of_range = datetime_problem(measured_at)
+    if out_of_range:
+        raise ValidationError({"measured_at": out_of_range})
     if measured_at > _now():
         raise ValidationError({"measured_at": "A measurement cannot be in the future."})
+    if measured_at.date() < patient.date_of_birth:
+        raise ValidationError({"measured_at": "A measurement cannot be before the birth date."})
     row = WeightMeasurement(
         clinic=patient.clinic,
         patient=patient,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema
+from pydantic import Field
 
 from ketamine_clinic.clinical.pharmacokinetics.prediction import (
     PredictionError,
@@ -14,6 +15,8 @@ from ketamine_clinic.clinical.pharmacokinetics.prediction import (
     predict,
 )
 from ketamine_clinic.common.api import ErrorOut, Strict
+
+from .edges import MAX_SEED, MAX_TIME_MIN, check_request, plain
 
 router = Router(tags=["pharmacokinetics"])
 
@@ -40,9 +43,9 @@ class SimulateIn(Strict):
     doses: list[DoseIn] | None = None  # ketamine as given, instead of dose_mg_per_kg
     device_times_min: list[float] | None = None  # esketamine as given
     infusion_min: float = 40
-    at_min: list[float]
+    at_min: list[Annotated[float, Field(ge=0, le=MAX_TIME_MIN)]]
     population: int = 0
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     variability: str | None = None  # per drug: otto2021 (ketamine), perez-ruixo2021
 
 
@@ -76,31 +79,35 @@ class SimulateOut(Schema):
 def simulate(request: HttpRequest, payload: SimulateIn) -> dict[str, Any]:
     """Predicted plasma concentrations (ng/mL) for a dose; time 0 is the start of dosing."""
     try:
-        return predict(
-            PredictionRequest(
-                drug=payload.drug,
-                route=payload.route,
-                model=payload.model,
-                weight_kg=payload.weight_kg,
-                dose_mg_per_kg=payload.dose_mg_per_kg,
-                infusion_min=payload.infusion_min,
-                times_min=payload.at_min,
-                population=payload.population,
-                seed=payload.seed,
-                variability=payload.variability,
-                dose_mg=payload.dose_mg,
-                age_years=payload.age_years,
-                asian=payload.asian,
-                japanese=payload.japanese,
-                threshold_ng_per_ml=payload.threshold_ng_per_ml,
-                doses=(
-                    None
-                    if payload.doses is None
-                    else [dose.model_dump(exclude_none=True) for dose in payload.doses]
-                ),
-                device_times_min=payload.device_times_min,
+        check_request(seed=payload.seed, times=payload.at_min)
+        prediction: dict[str, Any] = plain(
+            predict(
+                PredictionRequest(
+                    drug=payload.drug,
+                    route=payload.route,
+                    model=payload.model,
+                    weight_kg=payload.weight_kg,
+                    dose_mg_per_kg=payload.dose_mg_per_kg,
+                    infusion_min=payload.infusion_min,
+                    times_min=payload.at_min,
+                    population=payload.population,
+                    seed=payload.seed,
+                    variability=payload.variability,
+                    dose_mg=payload.dose_mg,
+                    age_years=payload.age_years,
+                    asian=payload.asian,
+                    japanese=payload.japanese,
+                    threshold_ng_per_ml=payload.threshold_ng_per_ml,
+                    doses=(
+                        None
+                        if payload.doses is None
+                        else [dose.model_dump(exclude_none=True) for dose in payload.doses]
+                    ),
+                    device_times_min=payload.device_times_min,
+                )
             )
         )
     except PredictionError as error:
         field = "at_min" if error.field == "times_min" else error.field
         raise ValidationError({field: error.message}) from None
+    return prediction

@@ -48,7 +48,7 @@ class VitalsIn(Strict):
     taken_at: datetime | None = None
 
 
-class DoseIn(Strict):
+class SessionDoseIn(Strict):
     container_id: int
     signature: str
     bag_ml: Decimal | None = None
@@ -158,7 +158,7 @@ def session_vitals(request: HttpRequest, session_id: int, payload: VitalsIn) -> 
 
 
 @router.post("/sessions/{session_id}/dose")
-def session_dose(request: HttpRequest, session_id: int, payload: DoseIn) -> dict[str, Any]:
+def session_dose(request: HttpRequest, session_id: int, payload: SessionDoseIn) -> dict[str, Any]:
     """Prepare the dose and draw it from a ledger container (signed by the drawer)."""
     actor = _actor(request)
     session = selectors.session_for(actor, session_id)

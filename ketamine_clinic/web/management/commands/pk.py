@@ -13,6 +13,7 @@ from ketamine_clinic.clinical.pharmacokinetics.prediction import (
     PredictionRequest,
     predict,
 )
+from ketamine_clinic.pk.edges import check_request, plain
 
 USAGE_ERROR = 2
 # The command's option names for the request's fields, so that errors name the option typed.
@@ -32,6 +33,7 @@ OPTION = {
     "threshold_ng_per_ml": "--threshold-ng-per-ml",
     "doses": "--doses",
     "device_times_min": "--device-times-min",
+    "seed": "--seed",
 }
 
 
@@ -132,7 +134,8 @@ class Command(BaseCommand):
             ),
         )
         try:
-            result = predict(request)
+            check_request(seed=request.seed, times=request.times_min)
+            result = plain(predict(request))
         except PredictionError as error:
             option = OPTION.get(error.field.split("[")[0], error.field)
             if error.field.startswith("doses["):
