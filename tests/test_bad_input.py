@@ -175,3 +175,13 @@ def test_an_unparsable_body_answers_400_json(world, token_for) -> None:
     path = f"/api/v1/patients/{world.patient1.pk}"
     answer = _send(Client(), "patch", path, token_for(world.nurse), "{not json")
     assert answer["status"] == 400 and answer["detail"]
+
+
+def test_trailing_zeros_fit_a_decimal_column_but_lost_digits_do_not():
+    from ketamine_clinic.common.limits import decimal_problem
+
+    assert decimal_problem("56.000", 7, 1) is None
+    assert decimal_problem("100", 4, 1) is None
+    assert decimal_problem("0.000", 3, 1) is None
+    assert decimal_problem("49.44", 7, 1) == "Ensure that there are no more than 1 decimal place."
+    assert decimal_problem("1000", 4, 1) is not None

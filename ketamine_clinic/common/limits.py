@@ -42,7 +42,8 @@ def decimal_problem(value: Any, max_digits: int | None, decimal_places: int | No
     if not number.is_finite():
         return "Enter a finite number."
     try:
-        DecimalValidator(max_digits, decimal_places)(number)
+        # Trailing zeros lose nothing (56.000 fits one decimal place): judge the value itself.
+        DecimalValidator(max_digits, decimal_places)(number.normalize())
     except ValidationError as error:
         return " ".join(error.messages)
     return None
