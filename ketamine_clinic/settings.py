@@ -168,6 +168,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 PASSWORD_HASHERS = [
+    "ketamine_clinic.accounts.hashers.Argon2idOwaspHasher",  # why: its docstring
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]

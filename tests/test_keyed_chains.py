@@ -127,7 +127,7 @@ def test_the_restore_check_reports_the_audit_trail(world):
     from ketamine_clinic.web.backups import Manifest, verify_restored
 
     events = _events(world)
-    manifest = Manifest(vendor=connection.vendor, tables={})
+    manifest = Manifest(vendor=connection.vendor, taken_at="", tables={}, sha256="")
     assert verify_restored(manifest).audit_ok
     with lifted("audit_auditevent") as cursor:
         cursor.execute("UPDATE audit_auditevent SET role = 'x' WHERE id = %s", [events[0].pk])
