@@ -54,7 +54,8 @@ def test_a_clean_trail_verifies_and_seals(world, capsys):
     _events(world)
     code, result = _audit_verify(capsys, "--seal", "--seal-after", "0")
     assert (code, result["ok"], result["first_bad_event"]) == (0, True, None)
-    assert result["seals"] == 1 and result["sealed"] == result["events"] == AuditEvent.objects.count()
+    assert result["seals"] == 1
+    assert result["sealed"] == result["events"] == AuditEvent.objects.count()
     _events(world, 2)
     code, result = _audit_verify(capsys, "--seal", "--seal-after", "0")
     assert (code, result["seals"], result["sealed"]) == (0, 2, AuditEvent.objects.count())
