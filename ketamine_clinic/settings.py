@@ -3,6 +3,7 @@
 DATABASE_URL              database (default: SQLite file in the data dir)
 KETAMINE_CLINIC_DATA_DIR  where the SQLite file, the secret key and static files live (./var)
 SECRET_KEY                generated and kept in the data dir on first run if unset
+KETAMINE_CLINIC_CHAIN_KEY the key of the ledger's and audit trail's keyed chains (likewise)
 ALLOWED_HOSTS             comma-separated (default: localhost names)
 DEBUG                     off by default
 KETAMINE_CLINIC_IDLE_TIMEOUT_MINUTES  idle session timeout (15)
@@ -61,6 +62,23 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _chain_key() -> bytes:
+    """Return the key of the ledger's and the audit trail's keyed chains (KETAMINE_CLINIC_CHAIN_KEY,
+    else generated on first run into the data dir, 0600): kept outside the database, so that
+    whoever can write the database cannot recompute a chain. Back it up apart from the data."""
+    if os.environ.get("KETAMINE_CLINIC_CHAIN_KEY"):
+        return os.environ["KETAMINE_CLINIC_CHAIN_KEY"].encode()
+    path = DATA_DIR / "chain_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+CHAIN_KEY = _chain_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
@@ -151,6 +169,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 PASSWORD_HASHERS = [
+    "ketamine_clinic.accounts.hashers.Argon2idOwaspHasher",  # why: its docstring
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]

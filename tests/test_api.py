@@ -321,6 +321,7 @@ def test_using_a_token_stamps_last_used_at(world, client):
             [
                 "alerts.acknowledge",
                 "chart.clinical_edit",
+                "chart.clinical_view",
                 "chart.view",
                 "consent.collect",
                 "inventory.adjust",
@@ -352,6 +353,7 @@ def test_using_a_token_stamps_last_used_at(world, client):
             "nurse",
             [
                 "chart.clinical_edit",
+                "chart.clinical_view",
                 "chart.view",
                 "consent.collect",
                 "inventory.record",
@@ -869,7 +871,8 @@ def test_a_chart_answer_that_fails_leaves_no_chart_view_row(world, api, monkeypa
 
 
 def test_reading_a_chart_takes_a_fixed_number_of_queries(world, api, django_assert_max_num_queries):
-    """Token, patient, role, audit row, weight, indications, medications, care team.
+    """Token, patient, role, audit row, the role's clinical view (minimum necessary), weight,
+    indications, medications, care team.
 
     The budget does not grow with the size of the chart (no query per row); a savepoint pair
     stands for the transaction here, as each test runs inside one.
@@ -887,7 +890,7 @@ def test_reading_a_chart_takes_a_fixed_number_of_queries(world, api, django_asse
         )
     api.get(world.nurse, f"/patients/{p1.pk}")  # the token's first use records its time
 
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = api.get(world.nurse, f"/patients/{p1.pk}")
 
     assert response.status_code == 200

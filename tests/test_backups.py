@@ -61,6 +61,8 @@ def databases(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, str]]]
                 "KETAMINE_CLINIC_DATA_DIR": str(data_dir),
                 "DJANGO_SETTINGS_MODULE": "ketamine_clinic.settings",
                 "SECRET_KEY": "backup-test-secret-key-not-for-production",
+                # The restored server verifies the chains with the key the backed-up one had.
+                "KETAMINE_CLINIC_CHAIN_KEY": "backup-test-chain-key-not-for-production",
             }
             envs.append(env)
         yield envs[0], envs[1]

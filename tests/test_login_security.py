@@ -133,13 +133,14 @@ def test_failed_logins_are_rate_limited(world, client):
 
 def test_production_hashes_passwords_with_argon2(world):
     production = importlib.import_module("ketamine_clinic.settings")
-    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2idOwaspHasher")
     with override_settings(PASSWORD_HASHERS=production.PASSWORD_HASHERS):
         staff = StaffMember.objects.get(username="nurse")
         staff.set_password("a fresh pass phrase")
         staff.save()
         assert identify_hasher(staff.password).algorithm == "argon2"
-        assert staff.password.startswith("argon2$argon2id$")
+        # OWASP's Argon2id minimum: 19 MiB, 2 iterations, 1 lane (accounts/hashers.py).
+        assert staff.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def test_idle_timeout_and_cookie_flags():

@@ -311,6 +311,8 @@ def test_ui_registration_creates_and_redirects_to_the_chart(world, login):
     assert response["Location"] == f"/patients/{patient.pk}/"
     chart = client.get(response["Location"]).content.decode()
     assert "MRN TH000003" in chart
+    assert "64.5 kg" not in chart  # front desk enters the weight, but does not see it again
+    chart = login(world.nurse).get(response["Location"]).content.decode()
     assert "64.5 kg" in chart
     assert "25.2" in chart  # 64.5 / 1.6² = 25.20
 

@@ -28,6 +28,11 @@ def test_the_matrix():
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.NURSE]
     assert Perm.CHART_CLINICAL_EDIT in MATRIX[Role.PRESCRIBER]
     assert Perm.CHART_CLINICAL_EDIT not in MATRIX[Role.ADMIN]
+    # Minimum necessary (issue #14 §5): who treats no patient does not see why they are treated.
+    assert {r for r in Role if Perm.CHART_CLINICAL_VIEW in MATRIX[r]} == {
+        Role.PRESCRIBER,
+        Role.NURSE,
+    }
     assert Perm.STAFF_MANAGE in MATRIX[Role.ADMIN]
     assert not role_allows("janitor", Perm.CHART_VIEW)
 
@@ -151,3 +156,106 @@ def test_anonymous_is_sent_to_login(client, world):
     response = client.get(f"/patients/{world.patient1.pk}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def _front_desk_world(world):
+    """Patient 1 with an indication, a medication, an allergy and an ineligible IV screening."""
+    from ketamine_clinic.patients import services as patient_services
+    from ketamine_clinic.screening import services as screening_services
+
+    p1 = world.patient1
+    patient_services.indication_add(actor=world.nurse, patient=p1, icd10_code="F33.2")
+    patient_services.medication_add(
+        actor=world.nurse,
+        patient=p1,
+        name="Lamotrigine 100 mg",
+        ketamine_interaction_class="lamotrigine",
+    )
+    patient_services.patient_update(
+        actor=world.nurse,
+        patient=p1,
+        changes={"allergies": "Penicillin (hives)", "escort_name": "Sam Moreno"},
+    )
+    screening_services.screening_record(
+        actor=world.nurse,
+        patient=p1,
+        intake={
+            "route": "iv",
+            "age_years": 42,
+            "systolic_bp": 124,
+            "diastolic_bp": 78,
+            "substance_use": "none",
+            "failed_antidepressant_trials": 3,
+            "depressive_indication": True,
+            "conditions": ["psychosis_current"],
+        },
+    )
+    return p1
+
+
+INELIGIBLE = "The latest screening is ineligible: the patient may not be treated by this route."
+
+
+def test_front_desk_sees_no_diagnosis_medication_allergy_or_screening_reason(
+    world, login, client, token_for
+):
+    from ketamine_clinic.screening.services import NOT_CLEARED
+
+    p1 = _front_desk_world(world)
+    desk = token_for(world.frontdesk)
+    chart = client.get(f"/api/v1/patients/{p1.pk}", **desk).json()
+    assert chart["escort_name"] == "Sam Moreno" and chart["mrn"] == p1.mrn and chart["age"] >= 40
+    assert {
+        k: chart[k]
+        for k in (
+            "allergies",
+            "no_known_drug_allergies",
+            "latest_weight",
+            "bmi",
+            "indications",
+            "medications",
+        )
+    } == dict.fromkeys(
+        (
+            "allergies",
+            "no_known_drug_allergies",
+            "latest_weight",
+            "bmi",
+            "indications",
+            "medications",
+        )
+    )
+    readiness = client.get(f"/api/v1/patients/{p1.pk}/readiness", **desk).json()
+    iv = next(r for r in readiness if r["route"] == "iv")
+    assert iv["ready"] is False
+    assert iv["problems"] == [
+        NOT_CLEARED,
+        "No signed consent for this route: have the patient sign one.",
+    ]
+
+    nurse = token_for(world.nurse)
+    chart = client.get(f"/api/v1/patients/{p1.pk}", **nurse).json()
+    assert chart["allergies"] == "Penicillin (hives)"
+    assert [i["icd10_code"] for i in chart["indications"]] == ["F33.2"]
+    assert chart["latest_weight"]["weight_kg"] == "82.4"
+    readiness = client.get(f"/api/v1/patients/{p1.pk}/readiness", **nurse).json()
+    assert next(r for r in readiness if r["route"] == "iv")["problems"][0] == INELIGIBLE
+
+    pages = login(world.frontdesk)
+    for path in (f"/patients/{p1.pk}/", f"/screening/patients/{p1.pk}/"):
+        body = pages.get(path).content.decode()
+        for secret in ("F33.2", "Lamotrigine", "Penicillin", "82.4", "ineligible", "psychosis"):
+            assert secret not in body, (path, secret)
+    assert NOT_CLEARED in pages.get(f"/screening/patients/{p1.pk}/").content.decode()
+    assert pages.get(f"/patients/{p1.pk}/weights/").status_code == 403
+    assert "Sam Moreno" in pages.get(f"/patients/{p1.pk}/details/").content.decode()
+
+
+def test_a_nurse_still_sees_the_clinical_chart(world, login):
+    p1 = _front_desk_world(world)
+    pages = login(world.nurse)
+    chart = pages.get(f"/patients/{p1.pk}/").content.decode()
+    for fact in ("F33.2", "Lamotrigine", "Penicillin", "82.4"):
+        assert fact in chart, fact
+    assert INELIGIBLE in pages.get(f"/screening/patients/{p1.pk}/").content.decode()
+    assert pages.get(f"/patients/{p1.pk}/weights/").status_code == 200

@@ -28,6 +28,8 @@ ROLE_LABELS: dict[Role, str] = {
 class Perm(StrEnum):
     CHART_VIEW = "chart.view"  # open a patient's chart, search patients
     PATIENT_REGISTER = "patient.register"  # create patients; edit identity and contact details
+    # See indications, medications, allergies, weight and why a patient is not cleared.
+    CHART_CLINICAL_VIEW = "chart.clinical_view"
     CHART_CLINICAL_EDIT = "chart.clinical_edit"  # indications, allergies, medications, weight
     STAFF_MANAGE = "staff.manage"  # invite, change roles, deactivate staff
     AUDIT_VIEW = "audit.view"  # search and export the audit trail
@@ -59,6 +61,9 @@ class Perm(StrEnum):
 PERM_LABELS: dict[Perm, str] = {
     Perm.CHART_VIEW: "Search patients and open charts",
     Perm.PATIENT_REGISTER: "Register patients; edit identity and contact details",
+    Perm.CHART_CLINICAL_VIEW: (
+        "See indications, medications, allergies, weight and why a patient is not cleared"
+    ),
     Perm.CHART_CLINICAL_EDIT: "Edit indications, allergies, medications, weight and care team",
     Perm.STAFF_MANAGE: "Invite, change roles of and deactivate staff",
     Perm.AUDIT_VIEW: "Search and export the audit trail",
@@ -96,6 +101,7 @@ PERM_LABELS: dict[Perm, str] = {
 _CLINICIAN = {
     Perm.CHART_VIEW,
     Perm.PATIENT_REGISTER,
+    Perm.CHART_CLINICAL_VIEW,
     Perm.CHART_CLINICAL_EDIT,
     Perm.MEASURES_VIEW,
     Perm.MEASURES_ENTER,
@@ -145,7 +151,9 @@ MATRIX: dict[Role, frozenset[Perm]] = {
         }
     ),
     Role.NURSE: frozenset(_CLINICIAN),
-    # Front desk sends questionnaires and sees what is due, not the answers.
+    # Front desk sends questionnaires and sees what is due, not the answers; it sees
+    # demographics, contact, escort, the schedule and whether a patient is cleared to book, not
+    # why (minimum necessary, issue #14 §5): no indications, medications, allergies or weight.
     Role.FRONT_DESK: frozenset(
         {
             Perm.CHART_VIEW,

@@ -9,13 +9,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.params.functions import Query
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
-from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
+from ketamine_clinic.accounts.access import active_memberships, can, clinics_where, require
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import MATRIX, Perm, Role
 from ketamine_clinic.accounts.services import staff_for_api_token
@@ -133,8 +134,18 @@ Limit = Query(50, ge=1, le=MAX_LIMIT, description="Items per page")
 Offset = Query(0, ge=0, le=MAX_OFFSET, description="Items to skip")
 
 
-def _patient_detail(patient: Patient) -> dict[str, Any]:
-    summary = selectors.chart_summary(patient, with_alerts=False)
+# What only those who treat the patient see (minimum necessary): null for anyone else.
+CLINICAL_FIELDS = (
+    "allergies",
+    "no_known_drug_allergies",
+    "latest_weight",
+    "bmi",
+    "indications",
+    "medications",
+)
+
+
+def _patient_detail(patient: Patient, reader: StaffMember) -> dict[str, Any]:
     data: dict[str, Any] = schemas.PatientOut.from_orm(patient).dict()
     for name in (
         "phone",
@@ -145,15 +156,18 @@ def _patient_detail(patient: Patient) -> dict[str, Any]:
         "emergency_contact_phone",
         "escort_name",
         "escort_phone",
-        "allergies",
-        "no_known_drug_allergies",
     ):
         data[name] = getattr(patient, name)
-    data["age"] = summary.age
-    data["latest_weight"] = summary.latest_weight
-    data["bmi"] = summary.bmi.value if summary.bmi else None
-    data["indications"] = list(patient.indications.filter(removed_at=None))
-    data["medications"] = list(patient.medications.all())
+    data["age"] = patient.age_on(timezone.localdate())
+    data.update(dict.fromkeys(CLINICAL_FIELDS))
+    if can(reader, Perm.CHART_CLINICAL_VIEW, patient.clinic):
+        summary = selectors.chart_summary(patient, with_alerts=False)
+        data["allergies"] = patient.allergies
+        data["no_known_drug_allergies"] = patient.no_known_drug_allergies
+        data["latest_weight"] = summary.latest_weight
+        data["bmi"] = summary.bmi.value if summary.bmi else None
+        data["indications"] = list(patient.indications.filter(removed_at=None))
+        data["medications"] = list(patient.medications.all())
     data["care_team"] = [
         {
             "staff_username": m.staff.username,
@@ -226,7 +240,7 @@ def patient_create(request: HttpRequest, payload: schemas.PatientCreateIn) -> St
         weight_kg=payload.weight_kg,
         height_cm=payload.height_cm,
     )
-    return Status(201, _patient_detail(patient))
+    return Status(201, _patient_detail(patient, staff))
 
 
 @api.get("/patients/{patient_id}", response=schemas.PatientDetailOut, tags=["patients"])
@@ -236,7 +250,7 @@ def patient_get(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     try:
         # The audit row commits with the answer it records, read in the same transaction.
         with transaction.atomic():
-            return _patient_detail(selectors.patient_open(staff, patient_id))
+            return _patient_detail(selectors.patient_open(staff, patient_id), staff)
     except Http404:
         selectors.patient_for(staff, patient_id)  # records a refusal outside the rolled-back read
         raise
@@ -257,7 +271,7 @@ def patient_patch(
     staff: StaffMember = request.auth  # type: ignore[attr-defined]
     patient = selectors.patient_for(staff, patient_id)
     services.patient_update(actor=staff, patient=patient, changes=payload.dict(exclude_unset=True))
-    return _patient_detail(selectors.patient_open(staff, patient_id))
+    return _patient_detail(selectors.patient_open(staff, patient_id), staff)
 
 
 @api.post(

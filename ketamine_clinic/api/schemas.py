@@ -105,6 +105,8 @@ class PatientOut(Schema):
 
 
 class PatientDetailOut(PatientOut):
+    """The chart; its clinical facts are null for a reader who treats no patient (front desk)."""
+
     age: int
     phone: str
     email: str
@@ -114,12 +116,12 @@ class PatientDetailOut(PatientOut):
     emergency_contact_phone: str
     escort_name: str
     escort_phone: str
-    allergies: str
-    no_known_drug_allergies: bool
+    allergies: str | None
+    no_known_drug_allergies: bool | None
     latest_weight: WeightOut | None
     bmi: Decimal | None
-    indications: list[IndicationOut]
-    medications: list[MedicationOut]
+    indications: list[IndicationOut] | None
+    medications: list[MedicationOut] | None
     care_team: list[CareTeamOut]
 
 

@@ -59,6 +59,9 @@ class AuditEvent(models.Model):
     # For an update: {"field": [old, new], ...}; values as text.
     changes = models.JSONField(default=dict, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # "nonce:HMAC-SHA256" of the row's content with the chain key (audit.chain); empty for the
+    # rows written before the key existed.
+    mac = models.CharField(max_length=100, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -113,3 +116,41 @@ class AuditEventPatient(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditTrailIsAppendOnly("audit events cannot be deleted")
+
+
+class AuditSealQuerySet(models.QuerySet["AuditSeal"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AuditTrailIsAppendOnly("audit seals cannot be updated")
+
+    def delete(self) -> NoReturn:
+        raise AuditTrailIsAppendOnly("audit seals cannot be deleted")
+
+
+class AuditSeal(models.Model):
+    """A keyed seal over the audit events of one id range: which ids it holds and a digest of
+    their MACs, chained to the seal before it (audit.chain). A deleted event is found by it."""
+
+    first_event_id = models.BigIntegerField(unique=True)
+    last_event_id = models.BigIntegerField()
+    runs = models.JSONField(help_text="the sealed ids as [first, last] runs")
+    events = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    previous_mac = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditSealQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["first_event_id"]
+
+    def __str__(self) -> str:
+        return f"audit seal {self.first_event_id}–{self.last_event_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("audit seals cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AuditTrailIsAppendOnly("audit seals cannot be deleted")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from . import context
+from . import chain, context
 from .actions import Action
 from .models import AuditEvent, AuditEventPatient
 
@@ -75,7 +75,8 @@ def record(
     ctx = context.current()
     if patient is not None and clinic is None:
         clinic = patient.clinic
-    event = AuditEvent.objects.create(
+    named = sorted(set(patients))
+    event = AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_username=actor.username if actor is not None else actor_username,
         role=_role_at(actor, clinic),
@@ -91,7 +92,8 @@ def record(
         changes=dict(changes or {}),
         detail=dict(detail or {}),
     )
-    named = sorted(set(patients))
+    event.mac = chain.row_mac(event, named)
+    event.save()
     if named:
         AuditEventPatient.objects.bulk_create(
             AuditEventPatient(event=event, patient_id=patient_id) for patient_id in named

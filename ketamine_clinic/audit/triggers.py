@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-APPEND_ONLY_TABLES = ("audit_auditevent", "audit_auditeventpatient", "inventory_ledgerentry")
+APPEND_ONLY_TABLES = (
+    "audit_auditevent",
+    "audit_auditeventpatient",
+    "audit_auditseal",
+    "inventory_ledgerentry",
+)
 
 
 def _postgres_create(table: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 
@@ -18,6 +17,7 @@ from ketamine_clinic.accounts.access import require
 from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
+from ketamine_clinic.common.csv_export import csv_stream
 
 from .actions import ACTION_CHOICES, Action
 from .models import AuditEvent
@@ -112,16 +112,6 @@ def _csv_rows(events: Iterator[AuditEvent]) -> Iterator[list[str]]:
         ]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(cell: str) -> str:
-    # A cell that a spreadsheet would run as a formula is quoted with a leading apostrophe.
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
 @login_required
 def audit_export(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     user: StaffMember = request.user
@@ -138,11 +128,5 @@ def audit_export(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
         action=Action.AUDIT_EXPORT,
         detail={"filters": filters.as_dict(), "rows": events.count()},
     )
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow([_csv_safe(c) for c in row]) for row in _csv_rows(events.iterator()))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    return StreamingHttpResponse(
-        rows,
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
-    )
+    return csv_stream(f"audit-{stamp}.csv", _csv_rows(events.iterator()))

@@ -6,11 +6,17 @@ III substance is recorded with its date, quantity and the person responsible (21
 go below zero, quantities are checked against the product's precision, and each entry's hash
 covers its content and the previous entry's hash, so that an entry changed, removed or reordered
 outside the application is found by walking the chain.
+
+The hash is keyed (HMAC-SHA256, scheme `hmac-sha256/v1`) with a key kept outside the database,
+so that whoever can write the database cannot recompute the chain after an edit. Entries chained
+before the key existed keep their plain SHA-256 (scheme `sha256`) and keep verifying; a chain may
+switch from plain to keyed once, never back (a keyed entry followed by a plain one is tampering).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +24,9 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 GENESIS_HASH = "0" * 64
+PLAIN = "sha256"
+KEYED = "hmac-sha256/v1"
+SCHEMES = (PLAIN, KEYED)  # in the only order a chain may go through them
 
 # How each kind of entry moves a container's balance: +1 in, -1 out, 0 no movement (a waste
 # records what became of part of a dose already drawn), None signed by the entry (adjustment).
@@ -151,9 +160,19 @@ def canonical(content: Mapping[str, object]) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def entry_hash(previous_hash: str, content: Mapping[str, object]) -> str:
-    """SHA-256 over the previous entry's hash and this entry's canonical content."""
-    return hashlib.sha256((previous_hash + canonical(content)).encode()).hexdigest()
+def entry_hash(
+    previous_hash: str, content: Mapping[str, object], *, scheme: str = PLAIN, key: bytes = b""
+) -> str:
+    """The entry's hash over the previous entry's hash and this entry's canonical content:
+    SHA-256 (`sha256`, the entries chained before the key) or HMAC-SHA256 with `key`."""
+    message = (previous_hash + canonical(content)).encode()
+    if scheme == KEYED:
+        if not key:
+            raise ValueError("a keyed chain needs its key")
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    if scheme == PLAIN:
+        return hashlib.sha256(message).hexdigest()
+    raise ValueError(f"unknown chain scheme {scheme!r}")
 
 
 @dataclass(frozen=True)
@@ -162,6 +181,7 @@ class ChainLink:
     previous_hash: str
     hash: str
     content: Mapping[str, object]
+    scheme: str = PLAIN
 
 
 @dataclass(frozen=True)
@@ -174,20 +194,42 @@ class ChainCheck:
         return {"ok": self.ok, "entries": self.entries, "first_bad_entry": self.first_bad_entry}
 
 
-def verify_chain(links: Iterable[ChainLink], previous: str = GENESIS_HASH) -> ChainCheck:
+def link_intact(link: ChainLink, previous: str, key: bytes, previous_scheme: str = PLAIN) -> bool:
+    """Whether the link points at `previous`, gives its hash by its scheme, and does not go
+    back to an earlier scheme than the link before it."""
+    if link.scheme not in SCHEMES or SCHEMES.index(link.scheme) < SCHEMES.index(previous_scheme):
+        return False
+    if link.previous_hash != previous:
+        return False
+    try:
+        expected = entry_hash(previous, link.content, scheme=link.scheme, key=key)
+    except ValueError:
+        return False
+    return hmac.compare_digest(expected, link.hash)
+
+
+def verify_chain(
+    links: Iterable[ChainLink],
+    previous: str = GENESIS_HASH,
+    *,
+    key: bytes = b"",
+    previous_scheme: str = PLAIN,
+) -> ChainCheck:
     """Walk a chain in order; return the first entry whose content or place was changed.
 
     An entry is bad when it does not point at the hash of the entry before it (one was removed
-    or reordered) or when its content no longer gives its hash (it was edited). `previous` is
-    the hash the first link must point at: the genesis, or a verified entry to go on from.
+    or reordered), when its content no longer gives its hash by its scheme (it was edited), or
+    when it is of an earlier scheme than the entry before it (a keyed entry made plain, so that
+    its hash could be recomputed without the key). `previous` is the hash the first link must
+    point at: the genesis, or a verified entry (of `previous_scheme`) to go on from.
     """
     count = 0
     first_bad: int | None = None
     for link in links:
         count += 1
-        if first_bad is None and (
-            link.previous_hash != previous or entry_hash(previous, link.content) != link.hash
-        ):
+        if first_bad is None and not link_intact(link, previous, key, previous_scheme):
             first_bad = link.id
         previous = link.hash
+        if link.scheme in SCHEMES:
+            previous_scheme = max(previous_scheme, link.scheme, key=SCHEMES.index)
     return ChainCheck(ok=first_bad is None, entries=count, first_bad_entry=first_bad)

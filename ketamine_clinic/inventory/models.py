@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 
 from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
+from ketamine_clinic.clinical import ledger
 
 if TYPE_CHECKING:
     from ketamine_clinic.accounts.models import Clinic
@@ -195,6 +196,9 @@ class LedgerEntry(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # How `hash` is computed (clinical.ledger.SCHEMES): plain SHA-256 for the entries chained
+    # before the chain key existed, HMAC-SHA256 with the key kept outside the database since.
+    scheme = models.CharField(max_length=20, default="sha256")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EntryQuerySet.as_manager()
@@ -215,6 +219,15 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise LedgerIsAppendOnly("ledger entries cannot be deleted")
+
+    def chain_link(self) -> ledger.ChainLink:
+        return ledger.ChainLink(
+            id=self.pk,
+            previous_hash=self.previous_hash,
+            hash=self.hash,
+            content=self.chain_content(),
+            scheme=self.scheme,
+        )
 
     def chain_content(self) -> dict[str, object]:
         """What the hash covers: every fact of the entry, as text (the session link only when

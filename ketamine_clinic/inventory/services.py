@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -206,9 +207,12 @@ def _append(
         occurred_at=_when(occurred_at),
         actor=actor,
         previous_hash=previous.hash if previous else ledger.GENESIS_HASH,
+        scheme=ledger.KEYED,
         **facts,
     )
-    entry.hash = ledger.entry_hash(entry.previous_hash, entry.chain_content())
+    entry.hash = ledger.entry_hash(
+        entry.previous_hash, entry.chain_content(), scheme=ledger.KEYED, key=settings.CHAIN_KEY
+    )
     entry.save()
     if after != container.balance_mg:
         container.balance_mg = after
@@ -875,9 +879,7 @@ def _links(
     for e in entries.iterator():
         sums[e.container_id] += _movement(e)
         present.add(e.pk)
-        yield ledger.ChainLink(
-            id=e.pk, previous_hash=e.previous_hash, hash=e.hash, content=e.chain_content()
-        )
+        yield e.chain_link()
 
 
 def _first_missing(clinic: Clinic, present: set[int], after_id: int = 0) -> int | None:
@@ -900,10 +902,22 @@ def _usable_checkpoint(clinic: Clinic) -> LedgerCheckpoint | None:
     if (
         entry is None
         or entry.hash != point.hash
-        or ledger.entry_hash(entry.previous_hash, entry.chain_content()) != point.hash
+        or not ledger.link_intact(
+            entry.chain_link(), entry.previous_hash, settings.CHAIN_KEY, entry.scheme
+        )
     ):
         return None  # the anchor itself was touched: walk the whole chain
     return point
+
+
+def point_scheme(point: LedgerCheckpoint | None) -> str:
+    """The scheme of the checkpoint's entry: a walk from there may not go back to an earlier one."""
+    if point is None:
+        return ledger.PLAIN
+    return (
+        LedgerEntry.objects.filter(pk=point.entry_id).values_list("scheme", flat=True).first()
+        or ledger.PLAIN
+    )
 
 
 def _verify_clinic(clinic: Clinic, *, from_checkpoint: bool) -> Verification:
@@ -919,7 +933,12 @@ def _verify_clinic(clinic: Clinic, *, from_checkpoint: bool) -> Verification:
             last[:] = [link]
             yield link
 
-    check = ledger.verify_chain(links(), point.hash if point else ledger.GENESIS_HASH)
+    check = ledger.verify_chain(
+        links(),
+        point.hash if point else ledger.GENESIS_HASH,
+        key=settings.CHAIN_KEY,
+        previous_scheme=point_scheme(point),
+    )
     bad = check.first_bad_entry
     if bad is None:
         bad = _first_missing(clinic, present, point.entry_id if point else 0)

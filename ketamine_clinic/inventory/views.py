@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +22,7 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, record_read
 from ketamine_clinic.clinical.ledger import Overdraw, mg_text
+from ketamine_clinic.common.csv_export import csv_response
 from ketamine_clinic.common.forms import add_service_errors
 from ketamine_clinic.patients.models import Patient
 
@@ -33,7 +36,7 @@ from .forms import (
     TransferForm,
     WasteForm,
 )
-from .models import Container, Discrepancy, LossReport, Product
+from .models import Container, Discrepancy, LedgerEntry, LossReport, Product
 
 
 @login_required
@@ -336,11 +339,12 @@ def log_csv(request: StaffRequest) -> HttpResponse:
         action=Action.LEDGER_REPORT,
         detail={"report": "schedule III log", "kind": kind, "rows": entries.count()},
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="schedule-iii-log-{stamp}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
+    return csv_response(f"schedule-iii-log-{stamp}.csv", _log_rows(entries))
+
+
+def _log_rows(entries: QuerySet[LedgerEntry]) -> Iterator[list[Any]]:
+    yield (
         [
             "clinic",
             "seq",
@@ -372,7 +376,7 @@ def log_csv(request: StaffRequest) -> HttpResponse:
     )
     for e in entries.select_related("witness2", "container__lot__supplier"):
         product = e.container.lot.product
-        writer.writerow(
+        yield (
             [
                 e.clinic.name,
                 e.seq,
@@ -402,7 +406,6 @@ def log_csv(request: StaffRequest) -> HttpResponse:
                 e.hash,
             ]
         )
-    return response
 
 
 @login_required
@@ -590,12 +593,7 @@ def report(request: StaffRequest) -> HttpResponse:
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if output == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(built.columns)
-        writer.writerows(built.rows)
-        return response
+        return csv_response(f"{name}-{stamp}.csv", [built.columns, *built.rows])
     context = {
         "report": built,
         "reports": reports.REPORTS,

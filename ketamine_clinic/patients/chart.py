@@ -89,6 +89,7 @@ def chart_context(request: StaffRequest, patient_id: int, tab: str) -> dict[str,
         "tabs": tabs_for(request.user, patient),
         "tab": tab,
         "header_items": header_items(patient, request.user),
+        "can_view_clinical": can(request.user, Perm.CHART_CLINICAL_VIEW, patient.clinic),
         "can_edit_clinical": can(request.user, Perm.CHART_CLINICAL_EDIT, patient.clinic),
         "can_register": can(request.user, Perm.PATIENT_REGISTER, patient.clinic),
     }

@@ -13,7 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ketamine_clinic.accounts.access import clinics_where
+from ketamine_clinic.accounts.access import can, clinics_where
 from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
@@ -126,9 +126,10 @@ ALERT_PROVIDERS: list[Callable[[Patient, StaffMember | None], list[ChartAlert]]]
 
 def _chart_completeness(patient: Patient, viewer: StaffMember | None) -> list[ChartAlert]:
     alerts = []
-    if not patient.weights.exists():
+    clinical = viewer is None or can(viewer, Perm.CHART_CLINICAL_VIEW, patient.clinic)
+    if clinical and not patient.weights.exists():
         alerts.append(ChartAlert("warning", "No weight recorded: doses cannot be computed."))
-    if not patient.allergies.strip() and not patient.no_known_drug_allergies:
+    if clinical and not patient.allergies.strip() and not patient.no_known_drug_allergies:
         alerts.append(ChartAlert("warning", "Allergies not documented."))
     if not patient.escort_name:
         alerts.append(ChartAlert("info", "No escort recorded for the ride home."))

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ketamine_clinic.accounts.access import can, clinics_where
+from ketamine_clinic.accounts.access import can, clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.accounts.selectors import clinic_staff
@@ -88,6 +88,8 @@ def chart(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 @login_required
 def chart_weights(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = selectors.patient_for(request.user, patient_id)
+    require(request.user, Perm.CHART_CLINICAL_VIEW, patient.clinic, patient)
     context = chart_context(request, patient_id, "weights")
     context.update(
         weights=context["patient"].weights.select_related("recorded_by"), weight_form=WeightForm()

@@ -185,7 +185,7 @@ def readiness(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
     patient = patient_for(staff, patient_id)
     _read(staff, patient, "readiness")
     return [
-        {"route": r.route, "ready": r.ready, "problems": r.problems}
+        {"route": r.route, "ready": r.ready, "problems": r.problems_for(staff, patient.clinic)}
         for r in (
             services.treatment_readiness(patient, route, actor=staff) for route in Route.values
         )

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from ketamine_clinic.accounts.access import require
+from ketamine_clinic.accounts.access import can, require
 from ketamine_clinic.accounts.models import Clinic, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.accounts.services import token_hash
@@ -679,6 +679,20 @@ class Readiness:
     problems: list[str] = field(default_factory=list)  # each says what to do next
     screening: Screening | None = None
     consent: Consent | None = None
+    screening_problem: str = ""  # the one of `problems` that comes from the screening
+
+    def problems_for(self, viewer: StaffMember, clinic: Clinic) -> list[str]:
+        """Return the problems as `viewer`, at the patient's `clinic`, may read them.
+
+        Who treats no patient (front desk) learns whether the screening clears the patient, not
+        why (minimum necessary): the screening's problem is replaced by one neutral line.
+        """
+        if not self.screening_problem or can(viewer, Perm.CHART_CLINICAL_VIEW, clinic):
+            return self.problems
+        return [NOT_CLEARED if p == self.screening_problem else p for p in self.problems]
+
+
+NOT_CLEARED = "Not cleared by an eligibility screening for this route: a clinician sees why."
 
 
 def treatment_readiness(
@@ -720,6 +734,7 @@ def treatment_readiness(
             problems.append(
                 f"The latest screening is {status}: the patient may not be treated by this route."
             )
+    screening_problem = problems[0] if problems else ""
     kinds = CONSENT_KINDS_FOR_ROUTE.get(route, ())
     # A withdrawal stops every session (whichever consent was withdrawn): only a consent signed
     # after the patient's latest withdrawal counts, never an older one left unwithdrawn.
@@ -751,5 +766,10 @@ def treatment_readiness(
         else:
             problems.append("No signed consent for this route: have the patient sign one.")
     return Readiness(
-        route=route, ready=not problems, problems=problems, screening=screening, consent=consent
+        route=route,
+        ready=not problems,
+        problems=problems,
+        screening=screening,
+        consent=consent,
+        screening_problem=screening_problem,
     )

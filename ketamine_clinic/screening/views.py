@@ -54,8 +54,11 @@ def patient_screening(request: StaffRequest, patient_id: int) -> HttpResponse:
         can_send_intake=can(request.user, Perm.SELF_REPORT_SEND, patient.clinic),
         screenings=selectors.screenings_for(patient) if can_view else [],
         readiness=[
-            services.treatment_readiness(patient, route, actor=request.user)
-            for route in Route.values
+            (r, r.problems_for(request.user, patient.clinic))
+            for r in (
+                services.treatment_readiness(patient, route, actor=request.user)
+                for route in Route.values
+            )
         ],
         route_labels=dict(Route.choices),
         consents=patient.consents.select_related("template", "witness", "presented_by"),

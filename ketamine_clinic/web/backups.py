@@ -63,10 +63,12 @@ class RestoreReport:
     ledger_detail: str
     counts_ok: bool
     count_differences: dict[str, list[int]] = field(default_factory=dict)
+    audit_ok: bool = True
+    audit_detail: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.integrity == "ok" and self.ledger_ok and self.counts_ok
+        return self.integrity == "ok" and self.ledger_ok and self.counts_ok and self.audit_ok
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +78,8 @@ class RestoreReport:
             "ledger_detail": self.ledger_detail,
             "counts_ok": self.counts_ok,
             "count_differences": self.count_differences,
+            "audit_ok": self.audit_ok,
+            "audit_detail": self.audit_detail,
         }
 
 
@@ -340,7 +344,8 @@ def _current_counts(connection: BaseDatabaseWrapper) -> dict[str, int]:
 def verify_restored(
     manifest: Manifest, connection: BaseDatabaseWrapper = default_connection
 ) -> RestoreReport:
-    """Check a restored database: integrity, the ledger's chain and balances, row counts."""
+    """Check a restored database: integrity, the ledger's chain and balances, the audit trail's
+    MACs and seals, row counts (both chains need the chain key the backed-up server had)."""
     from ketamine_clinic.audit import triggers
 
     if connection.vendor == "sqlite":
@@ -358,13 +363,25 @@ def verify_restored(
         if counts.get(name, -1) != expected
     }
     ledger_ok, ledger_detail = _ledger_check()
+    audit_ok, audit_detail = _audit_check()
     return RestoreReport(
         integrity=integrity,
         ledger_ok=ledger_ok,
         ledger_detail=ledger_detail,
         counts_ok=not differences,
         count_differences=differences,
+        audit_ok=audit_ok,
+        audit_detail=audit_detail,
     )
+
+
+def _audit_check() -> tuple[bool, str]:
+    from ketamine_clinic.audit import chain
+
+    result = chain.verify()
+    if result.ok:
+        return True, f"{result.events} events ({result.sealed} sealed), MACs and seals intact"
+    return False, f"first bad event {result.first_bad_event}: {result.reason}"
 
 
 def _ledger_check() -> tuple[bool, str]:

@@ -38,6 +38,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"ledger verify: {'ok' if report.ledger_ok else 'NOT OK'}: {report.ledger_detail}"
             )
+            self.stdout.write(
+                f"audit verify: {'ok' if report.audit_ok else 'NOT OK'}: {report.audit_detail}"
+            )
             if report.counts_ok:
                 self.stdout.write("row counts: every table matches the manifest")
             else:
