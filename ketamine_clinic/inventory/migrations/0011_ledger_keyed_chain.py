@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0009_ledger_checkpoint'),
+        ('inventory', '0010_ledger_checkpoint_timestamps'),
     ]
 
     operations = [
