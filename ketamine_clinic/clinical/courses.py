@@ -194,30 +194,51 @@ def booster_status(
     (baseline − best) or is back above the response threshold (more than half of baseline).
     """
     ordered = sorted(scores)
-    if baseline is None or baseline <= 0 or not ordered:
-        return BoosterStatus(False, False, "No baseline score: no booster rule applies.")
+    if not ordered:
+        return booster_status_of(baseline=None, best=None, latest=None)
     best_at, best = min(ordered, key=lambda p: (p[1], p[0]))
-    responded = (baseline - best) >= RESPONSE_FALL * baseline
+    latest_at, latest = ordered[-1]
+    return booster_status_of(
+        baseline=baseline,
+        best=(best_at, best),
+        latest=(latest_at, latest),
+        loss_fraction=loss_fraction,
+    )
+
+
+def booster_status_of(
+    *,
+    baseline: int | None,
+    best: tuple[datetime, int] | None,
+    latest: tuple[datetime, int] | None,
+    loss_fraction: Decimal = Decimal("0.5"),
+) -> BoosterStatus:
+    """Say whether a booster is due from a history's summary: its baseline, its best score
+    (the lowest, the earliest of equals) and its latest score, each with its time."""
+    if baseline is None or baseline <= 0 or best is None or latest is None:
+        return BoosterStatus(False, False, "No baseline score: no booster rule applies.")
+    best_at, best_score = best
+    responded = (baseline - best_score) >= RESPONSE_FALL * baseline
     if not responded:
         return BoosterStatus(False, False, "No response yet (no fall of 50% from baseline).")
-    latest_at, latest = ordered[-1]
+    latest_at, latest_score = latest
     if latest_at <= best_at:
-        return BoosterStatus(False, True, f"Responded: best score {best}, still the latest.")
-    improvement = baseline - best
-    lost = latest - best
+        return BoosterStatus(False, True, f"Responded: best score {best_score}, still the latest.")
+    improvement = baseline - best_score
+    lost = latest_score - best_score
     threshold = Decimal(baseline) * Decimal(str(RESPONSE_FALL))
-    if Decimal(latest) > threshold:
+    if Decimal(latest_score) > threshold:
         return BoosterStatus(
             True,
             True,
-            f"Booster due: the score is back to {latest}, above the response threshold "
+            f"Booster due: the score is back to {latest_score}, above the response threshold "
             f"({threshold:g}, half of the baseline {baseline}).",
         )
     if improvement > 0 and Decimal(lost) >= loss_fraction * improvement:
         return BoosterStatus(
             True,
             True,
-            f"Booster due: the score rose from its best {best} to {latest}, losing "
+            f"Booster due: the score rose from its best {best_score} to {latest_score}, losing "
             f"{lost} of the {improvement}-point improvement (trigger: {loss_fraction:%}).",
         )
-    return BoosterStatus(False, True, f"Response holds: latest {latest}, best {best}.")
+    return BoosterStatus(False, True, f"Response holds: latest {latest_score}, best {best_score}.")

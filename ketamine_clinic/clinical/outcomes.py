@@ -21,22 +21,40 @@ Definitions (docs/clinical/reference.md §3.1, "Response / remission (common)"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 # A fall of at least this fraction of baseline is a response (docs/clinical/reference.md §3.1: "≥50%
 # drop").
 RESPONSE_FALL = 0.5
+# The same fraction as integers (1, 2), so that "fall ≥ 50% of baseline" is judged without
+# rounding error: (baseline - latest) * 2 >= baseline * 1.
+RESPONSE_FALL_RATIO: tuple[int, int] = RESPONSE_FALL.as_integer_ratio()
 RESPONSE_INSTRUMENTS = frozenset({"phq9", "madrs", "qids-sr16", "gad7"})
+
+
+@dataclass(frozen=True)
+class RemissionCutoff:
+    """Remission when the latest score is below `limit`, or at it too when `inclusive`.
+
+    Data rather than a function, so that a database query can apply the same cut-off.
+    """
+
+    limit: int
+    inclusive: bool
+
+    def __call__(self, score: int) -> bool:
+        return score <= self.limit if self.inclusive else score < self.limit
+
 
 # Remission on the latest score, by instrument (docs/clinical/reference.md §3.1; see the module
 # docstring).
-REMISSION: dict[str, Callable[[int], bool]] = {
-    "phq9": lambda score: score < 5,
-    "madrs": lambda score: score <= 10,
-    "qids-sr16": lambda score: score <= 5,
-    "gad7": lambda score: score < 5,
+REMISSION: dict[str, RemissionCutoff] = {
+    "phq9": RemissionCutoff(5, inclusive=False),  # < 5
+    "madrs": RemissionCutoff(10, inclusive=True),  # ≤ 10
+    "qids-sr16": RemissionCutoff(5, inclusive=True),  # ≤ 5
+    "gad7": RemissionCutoff(5, inclusive=False),  # < 5
 }
 
 
@@ -72,15 +90,13 @@ def trajectory(
     baseline = before[0][1] if before else None
     latest = ordered[-1][1] if ordered else None
 
-    change = percent = None
+    change = None
     responder = None
     if baseline is not None and latest is not None:
         change = latest - baseline
-        if baseline != 0:
-            percent = 100.0 * change / baseline
-            if instrument_id in RESPONSE_INSTRUMENTS:
-                # Integer arithmetic: fall ≥ 50% of baseline, without rounding error.
-                responder = (baseline - latest) * 2 >= baseline
+        if baseline != 0 and instrument_id in RESPONSE_INSTRUMENTS:
+            fall, of = RESPONSE_FALL_RATIO
+            responder = (baseline - latest) * of >= baseline * fall
     rule = REMISSION.get(instrument_id)
     remission = rule(latest) if rule is not None and latest is not None else None
     return Trajectory(
@@ -88,7 +104,14 @@ def trajectory(
         baseline=baseline,
         latest=latest,
         change=change,
-        percent_change=percent,
+        percent_change=percent_change(change, baseline),
         responder=responder,
         remission=remission,
     )
+
+
+def percent_change(change: int | None, baseline: int | None) -> float | None:
+    """Return `change` as a percentage of `baseline` (None without both, or if baseline is 0)."""
+    if change is None or not baseline:
+        return None
+    return 100.0 * change / baseline

@@ -8,14 +8,17 @@ prescribers) are read by anyone who sees the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
+from ninja.params import functions as param
 from pydantic import Field
 
 from ketamine_clinic.accounts.access import active_memberships, clinics_where, require
@@ -381,76 +384,86 @@ def _organization(staff: StaffMember, clinic_id: int | None) -> Organization:
     return organizations.pop()
 
 
-@router.get("/inventory/products", response={200: list[ProductOut], 403: ErrorOut})
-def product_list(request: HttpRequest) -> list[Product]:
-    """The products of your organisation, retired ones too; `in_use`: stock of it has been
-    received, so only its name and `active` can change."""
-    staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    require(staff, Perm.INVENTORY_VIEW)
-    return list(selectors.products_for(staff).order_by("name", "pk"))
+def _catalog_endpoints(
+    kind: catalog.CatalogKind,
+    rows: Callable[[StaffMember, Perm | None], QuerySet[Any]],
+    *,
+    plural: str,
+    noun: str,
+    schemas: tuple[type[Strict], type[Strict], type[Schema]],
+    docs: tuple[str, str, str],
+) -> None:
+    """Route the list, create and patch operations of one kind of catalogue record under
+    /inventory/<plural> (operation ids `<noun>_list`, `<noun>_create`, `<noun>_patch`)."""
+    create_in, patch_in, out = schemas
+    errors = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+    def listing(request: HttpRequest) -> list[Any]:
+        staff: StaffMember = request.auth  # type: ignore[attr-defined]
+        require(staff, Perm.INVENTORY_VIEW)
+        return list(rows(staff, Perm.INVENTORY_VIEW).order_by("name", "pk"))
+
+    def create(request: HttpRequest, payload: Strict) -> Status[Any]:
+        staff: StaffMember = request.auth  # type: ignore[attr-defined]
+        organization = _organization(staff, payload.clinic_id)  # type: ignore[attr-defined]
+        row = catalog.catalog_create(
+            kind,
+            actor=staff,
+            organization=organization,
+            given=payload.dict(exclude={"clinic_id"}),
+        )
+        return Status(201, rows(staff, None).get(pk=row.pk))
+
+    def patch(
+        request: HttpRequest, payload: Strict, row_id: int = param.Path(..., alias=f"{noun}_id")
+    ) -> Any:
+        staff: StaffMember = request.auth  # type: ignore[attr-defined]
+        row = get_object_or_404(rows(staff, None), pk=row_id)
+        catalog.catalog_update(kind, actor=staff, row=row, changes=payload.dict(exclude_unset=True))
+        return rows(staff, None).get(pk=row.pk)
+
+    for view, action, doc, payload in zip(
+        (listing, create, patch),
+        ("list", "create", "patch"),
+        docs,
+        (None, create_in, patch_in),
+        strict=True,
+    ):
+        view.__name__ = view.__qualname__ = f"{noun}_{action}"
+        view.__doc__ = doc
+        if payload is not None:
+            view.__annotations__["payload"] = payload
+    router.get(f"/inventory/{plural}", response={200: list[out], 403: ErrorOut})(listing)  # type: ignore[valid-type]
+    router.post(f"/inventory/{plural}", response={201: out, **errors})(create)
+    router.patch(f"/inventory/{plural}/{{{noun}_id}}", response={200: out, **errors})(patch)
 
 
-@router.post(
-    "/inventory/products",
-    response={201: ProductOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+_catalog_endpoints(
+    catalog.PRODUCTS,
+    selectors.products_for,
+    plural="products",
+    noun="product",
+    schemas=(ProductIn, ProductPatch, ProductOut),
+    docs=(
+        """The products of your organisation, retired ones too; `in_use`: stock of it has been
+    received, so only its name and `active` can change.""",
+        """Add a product (admins and prescribers). `clinic_id` names the organisation (one of its
+    clinics) if you work for more than one.""",
+        """Change the fields sent. Once stock of the product has been received, its NDC, form,
+    amounts and precision are fixed (422 naming the field); its name and `active` are not.""",
+    ),
 )
-def product_create(request: HttpRequest, payload: ProductIn) -> Status[Product]:
-    """Add a product (admins and prescribers). `clinic_id` names the organisation (one of its
-    clinics) if you work for more than one."""
-    staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    organization = _organization(staff, payload.clinic_id)
-    product = catalog.product_create(
-        actor=staff, organization=organization, **payload.dict(exclude={"clinic_id"})
-    )
-    return Status(201, selectors.products_for(staff, None).get(pk=product.pk))
-
-
-@router.patch(
-    "/inventory/products/{product_id}",
-    response={200: ProductOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+_catalog_endpoints(
+    catalog.SUPPLIERS,
+    selectors.suppliers_for,
+    plural="suppliers",
+    noun="supplier",
+    schemas=(SupplierIn, SupplierPatch, SupplierOut),
+    docs=(
+        """The suppliers of your organisation, retired ones too; `in_use`: stock has been received
+    from it, so only `active` can change.""",
+        """Add a supplier (admins and prescribers).""",
+        """Change the fields sent. Once stock has been received from the supplier, its name,
+    address and DEA number are fixed (422 naming the field); `active` is not.""",
+    ),
 )
-def product_patch(request: HttpRequest, product_id: int, payload: ProductPatch) -> Product:
-    """Change the fields sent. Once stock of the product has been received, its NDC, form,
-    amounts and precision are fixed (422 naming the field); its name and `active` are not."""
-    staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    product = get_object_or_404(selectors.products_for(staff, None), pk=product_id)
-    catalog.product_update(actor=staff, product=product, changes=payload.dict(exclude_unset=True))
-    return selectors.products_for(staff, None).get(pk=product.pk)
-
-
-@router.get("/inventory/suppliers", response={200: list[SupplierOut], 403: ErrorOut})
-def supplier_list(request: HttpRequest) -> list[Supplier]:
-    """The suppliers of your organisation, retired ones too; `in_use`: stock has been received
-    from it, so only `active` can change."""
-    staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    require(staff, Perm.INVENTORY_VIEW)
-    return list(selectors.suppliers_for(staff).order_by("name", "pk"))
-
-
-@router.post(
-    "/inventory/suppliers",
-    response={201: SupplierOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-)
-def supplier_create(request: HttpRequest, payload: SupplierIn) -> Status[Supplier]:
-    """Add a supplier (admins and prescribers)."""
-    staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    organization = _organization(staff, payload.clinic_id)
-    supplier = catalog.supplier_create(
-        actor=staff, organization=organization, **payload.dict(exclude={"clinic_id"})
-    )
-    return Status(201, selectors.suppliers_for(staff, None).get(pk=supplier.pk))
-
-
-@router.patch(
-    "/inventory/suppliers/{supplier_id}",
-    response={200: SupplierOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-)
-def supplier_patch(request: HttpRequest, supplier_id: int, payload: SupplierPatch) -> Supplier:
-    """Change the fields sent. Once stock has been received from the supplier, its name,
-    address and DEA number are fixed (422 naming the field); `active` is not."""
-    staff: StaffMember = request.auth  # type: ignore[attr-defined]
-    supplier = get_object_or_404(selectors.suppliers_for(staff, None), pk=supplier_id)
-    catalog.supplier_update(
-        actor=staff, supplier=supplier, changes=payload.dict(exclude_unset=True)
-    )
-    return selectors.suppliers_for(staff, None).get(pk=supplier.pk)

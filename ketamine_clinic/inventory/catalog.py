@@ -21,7 +21,8 @@ none is invented here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -202,42 +203,122 @@ def _ndc_taken(organization: Organization, ndc: str, product: Product | None = N
         )
 
 
-def product_create(
-    *,
-    actor: StaffMember,
+def _check_product(
     organization: Organization,
-    name: str,
-    ndc: str,
-    form: str,
-    mg_per_container: Decimal | str | int,
-    ml_per_container: Decimal | str | int | None = None,
-    quantity_decimals: int = 1,
-    unit_mg: Decimal | str | int | None = None,
-) -> Product:
-    """Add a product the organisation's clinics can receive."""
+    values: Mapping[str, Any],
+    changed: Collection[str],
+    product: Product | None,
+) -> None:
+    """The checks a product needs beyond its fields: amounts that agree, one product per NDC."""
+    if {"mg_per_container", "quantity_decimals", "unit_mg"} & set(changed):
+        _check_product_amounts(values)
+    if "ndc" in changed:
+        _ndc_taken(organization, values["ndc"], product)
+
+
+def _supplier_value(field: str, value: Any) -> Any:
+    """One supplier field, checked and cleaned."""
+    if field == "name":
+        return record_text(value, "name", 200, required="Give the supplier's name.")
+    if field == "address":
+        return record_text(value, "address", 300, required="Give the supplier's address.")
+    if field == "dea_number":
+        return _dea_number(value)
+    if field == "active":
+        if not isinstance(value, bool):
+            raise ValidationError({field: "True or false."})
+        return value
+    raise ValidationError({field: "Not a field of a supplier."})
+
+
+@dataclass(frozen=True)
+class CatalogKind:
+    """What the catalogue knows of one kind of record (products, suppliers): its model, its
+    fields, those the record of received stock fixes, how a field is cleaned, its audit action
+    and what to say."""
+
+    model: type[Product] | type[Supplier]
+    lot_field: str  # the Lot's foreign key to it
+    fields: tuple[str, ...]
+    fixed_once_received: tuple[str, ...]
+    clean: Callable[[str, Any], Any]
+    action: Action
+    received: str  # "of this product": stock has been received ...
+    instead: str  # what to do instead of changing a fixed field
+    check: Callable[[Organization, Mapping[str, Any], Collection[str], Any], None] | None = None
+
+
+PRODUCTS = CatalogKind(
+    model=Product,
+    lot_field="product",
+    fields=PRODUCT_FIELDS,
+    fixed_once_received=PRODUCT_FIXED_ONCE_RECEIVED,
+    clean=_product_value,
+    action=Action.LEDGER_PRODUCT_CHANGE,
+    received="of this product",
+    instead="Add a new product, and retire this one.",
+    check=_check_product,
+)
+SUPPLIERS = CatalogKind(
+    model=Supplier,
+    lot_field="supplier",
+    fields=SUPPLIER_FIELDS,
+    fixed_once_received=SUPPLIER_FIXED_ONCE_RECEIVED,
+    clean=_supplier_value,
+    action=Action.LEDGER_SUPPLIER_CHANGE,
+    received="from this supplier",
+    instead="Add the supplier anew, and retire this entry.",
+)
+
+
+def catalog_create(
+    kind: CatalogKind, *, actor: StaffMember, organization: Organization, given: Mapping[str, Any]
+) -> Any:
+    """Add a record of `kind` (a product, a supplier) to the organisation's catalogue."""
     _require_settings(actor, organization)
-    given = {
-        "name": name,
-        "ndc": ndc,
-        "form": form,
-        "mg_per_container": mg_per_container,
-        "ml_per_container": ml_per_container,
-        "quantity_decimals": quantity_decimals,
-        "unit_mg": unit_mg,
-    }
-    values = {field: _product_value(field, value) for field, value in given.items()}
-    _check_product_amounts(values)
+    values = {field: kind.clean(field, value) for field, value in given.items()}
     with transaction.atomic():
-        _ndc_taken(organization, values["ndc"])
-        product = Product.objects.create(organization=organization, **values)
+        if kind.check is not None:
+            kind.check(organization, values, values.keys(), None)
+        row = kind.model.objects.create(organization=organization, **values)
         record(
             actor=actor,
-            action=Action.LEDGER_PRODUCT_CHANGE,
-            obj=product,
+            action=kind.action,
+            obj=row,
             changes=diff({}, values),
             detail={"organization": organization.pk},
         )
-    return product
+    return row
+
+
+def catalog_update(
+    kind: CatalogKind, *, actor: StaffMember, row: Product | Supplier, changes: Mapping[str, Any]
+) -> Any:
+    """Change a record of `kind`; once stock has been received with it, only the fields that
+    record does not depend on. Nothing changed, nothing written."""
+    _require_settings(actor, row.organization)
+    cleaned = {field: kind.clean(field, value) for field, value in changes.items()}
+    with transaction.atomic():
+        locked = kind.model.objects.select_for_update().get(pk=row.pk)
+        before = {field: getattr(locked, field) for field in kind.fields}
+        changed = _changed(before, cleaned)
+        if not changed:
+            return locked
+        if Lot.objects.filter(**{kind.lot_field: locked}).exists():
+            _refuse_fixed(changed, kind.fixed_once_received, kind.received, kind.instead)
+        if kind.check is not None:
+            kind.check(locked.organization, {**before, **cleaned}, changed.keys(), locked)
+        for field in changed:
+            setattr(locked, field, cleaned[field])
+        locked.save(update_fields=[*changed, "updated_at"])
+        record(
+            actor=actor,
+            action=kind.action,
+            obj=locked,
+            changes=changed,
+            detail={"organization": locked.organization_id},
+        )
+    return locked
 
 
 def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[str | None]]:
@@ -261,78 +342,47 @@ def _refuse_fixed(
         raise ValidationError(errors)
 
 
-def product_update(*, actor: StaffMember, product: Product, changes: Mapping[str, Any]) -> Product:
-    """Change a product; once stock of it has been received, only its name and whether it can
-    still be received (the rest would rewrite what was received). Nothing changed, nothing
-    written."""
-    _require_settings(actor, product.organization)
-    cleaned = {field: _product_value(field, value) for field, value in changes.items()}
-    with transaction.atomic():
-        locked = Product.objects.select_for_update().get(pk=product.pk)
-        before = {field: getattr(locked, field) for field in PRODUCT_FIELDS}
-        changed = _changed(before, cleaned)
-        if not changed:
-            return locked
-        if Lot.objects.filter(product=locked).exists():
-            _refuse_fixed(
-                changed,
-                PRODUCT_FIXED_ONCE_RECEIVED,
-                "of this product",
-                "Add a new product, and retire this one.",
-            )
-        if {"mg_per_container", "quantity_decimals", "unit_mg"} & set(changed):
-            _check_product_amounts({**before, **cleaned})
-        if "ndc" in changed:
-            _ndc_taken(locked.organization, cleaned["ndc"], locked)
-        for field in changed:
-            setattr(locked, field, cleaned[field])
-        locked.save(update_fields=[*changed, "updated_at"])
-        record(
-            actor=actor,
-            action=Action.LEDGER_PRODUCT_CHANGE,
-            obj=locked,
-            changes=changed,
-            detail={"organization": locked.organization_id},
-        )
-    return locked
-
-
-def _supplier_value(field: str, value: Any) -> Any:
-    """One supplier field, checked and cleaned."""
-    if field == "name":
-        return record_text(value, "name", 200, required="Give the supplier's name.")
-    if field == "address":
-        return record_text(value, "address", 300, required="Give the supplier's address.")
-    if field == "dea_number":
-        return _dea_number(value)
-    if field == "active":
-        if not isinstance(value, bool):
-            raise ValidationError({field: "True or false."})
-        return value
-    raise ValidationError({field: "Not a field of a supplier."})
-
-
-def supplier_create(
+def product_create(
     *,
     actor: StaffMember,
     organization: Organization,
     name: str,
-    address: str,
-    dea_number: str,
+    ndc: str,
+    form: str,
+    mg_per_container: Decimal | str | int,
+    ml_per_container: Decimal | str | int | None = None,
+    quantity_decimals: int = 1,
+    unit_mg: Decimal | str | int | None = None,
+) -> Product:
+    """Add a product the organisation's clinics can receive."""
+    given = {
+        "name": name,
+        "ndc": ndc,
+        "form": form,
+        "mg_per_container": mg_per_container,
+        "ml_per_container": ml_per_container,
+        "quantity_decimals": quantity_decimals,
+        "unit_mg": unit_mg,
+    }
+    product: Product = catalog_create(PRODUCTS, actor=actor, organization=organization, given=given)
+    return product
+
+
+def product_update(*, actor: StaffMember, product: Product, changes: Mapping[str, Any]) -> Product:
+    """Change a product; once stock of it has been received, only its name and whether it can
+    still be received (the rest would rewrite what was received)."""
+    updated: Product = catalog_update(PRODUCTS, actor=actor, row=product, changes=changes)
+    return updated
+
+
+def supplier_create(
+    *, actor: StaffMember, organization: Organization, name: str, address: str, dea_number: str
 ) -> Supplier:
     """Add a supplier the organisation's clinics can receive stock from."""
-    _require_settings(actor, organization)
     given = {"name": name, "address": address, "dea_number": dea_number}
-    values = {field: _supplier_value(field, value) for field, value in given.items()}
-    with transaction.atomic():
-        supplier = Supplier.objects.create(organization=organization, **values)
-        record(
-            actor=actor,
-            action=Action.LEDGER_SUPPLIER_CHANGE,
-            obj=supplier,
-            changes=diff({}, values),
-            detail={"organization": organization.pk},
-        )
+    supplier: Supplier = catalog_create(
+        SUPPLIERS, actor=actor, organization=organization, given=given
+    )
     return supplier
 
 
@@ -340,33 +390,9 @@ def supplier_update(
     *, actor: StaffMember, supplier: Supplier, changes: Mapping[str, Any]
 ) -> Supplier:
     """Change a supplier; once stock has been received from it, only whether it can still be
-    used. Nothing changed, nothing written."""
-    _require_settings(actor, supplier.organization)
-    cleaned = {field: _supplier_value(field, value) for field, value in changes.items()}
-    with transaction.atomic():
-        locked = Supplier.objects.select_for_update().get(pk=supplier.pk)
-        before = {field: getattr(locked, field) for field in SUPPLIER_FIELDS}
-        changed = _changed(before, cleaned)
-        if not changed:
-            return locked
-        if Lot.objects.filter(supplier=locked).exists():
-            _refuse_fixed(
-                changed,
-                SUPPLIER_FIXED_ONCE_RECEIVED,
-                "from this supplier",
-                "Add the supplier anew, and retire this entry.",
-            )
-        for field in changed:
-            setattr(locked, field, cleaned[field])
-        locked.save(update_fields=[*changed, "updated_at"])
-        record(
-            actor=actor,
-            action=Action.LEDGER_SUPPLIER_CHANGE,
-            obj=locked,
-            changes=changed,
-            detail={"organization": locked.organization_id},
-        )
-    return locked
+    used."""
+    updated: Supplier = catalog_update(SUPPLIERS, actor=actor, row=supplier, changes=changes)
+    return updated
 
 
 def count_interval_set(*, actor: StaffMember, clinic: Clinic, hours: int) -> InventorySettings:

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from ketamine_clinic.accounts.access import clinics_where, require
 from ketamine_clinic.accounts.http import StaffRequest, chosen_clinic
-from ketamine_clinic.accounts.models import Clinic, Organization
+from ketamine_clinic.accounts.models import Clinic, Organization, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.common.forms import add_service_errors
 
 from . import catalog, selectors
-from .forms import CountIntervalForm, ProductForm, SupplierForm
+from .forms import CatalogForm, CountIntervalForm, ProductForm, SupplierForm
 from .models import settings_for
 
 
@@ -77,79 +80,80 @@ def _edit_page(request: StaffRequest, form: Any, heading: str, clinic: Clinic) -
     )
 
 
-@login_required
-def product_create(request: StaffRequest) -> HttpResponse:
-    clinic = chosen_clinic(request, Perm.INVENTORY_SETTINGS)
-    form = ProductForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            product = catalog.product_create(
-                actor=request.user, organization=clinic.organization, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Added {product.name} ({product.form}).")
-            return redirect(_settings_url(clinic))
-    return _edit_page(request, form, "Add a product", clinic)
+@dataclass(frozen=True)
+class _Page:
+    """One kind of catalogue record on the settings pages."""
+
+    kind: catalog.CatalogKind
+    form: type[CatalogForm]
+    rows: Callable[[StaffMember, Perm], QuerySet[Any]]
+    noun: str  # "product": the headings say "Add a product", "Product: …"
+    added: Callable[[Any], str]  # the message after adding one
 
 
-@login_required
-def product_edit(request: StaffRequest, product_id: int) -> HttpResponse:
-    require(request.user, Perm.INVENTORY_SETTINGS)
-    product = get_object_or_404(
-        selectors.products_for(request.user, Perm.INVENTORY_SETTINGS), pk=product_id
-    )
-    clinic = _clinic_of(request, product.organization)
-    fixed = catalog.PRODUCT_FIXED_ONCE_RECEIVED if product.in_use else ()  # type: ignore[attr-defined]
-    initial = {field: getattr(product, field) for field in catalog.PRODUCT_FIELDS}
-    form = ProductForm(request.POST or None, initial=initial, fixed=fixed, editing=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            catalog.product_update(actor=request.user, product=product, changes=form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Saved {form.cleaned_data['name']}.")
-            return redirect(_settings_url(clinic))
-    return _edit_page(request, form, f"Product: {product.name}", clinic)
+def _creating(page: _Page) -> Callable[[StaffRequest], HttpResponse]:
+    @login_required
+    def create(request: StaffRequest) -> HttpResponse:
+        clinic = chosen_clinic(request, Perm.INVENTORY_SETTINGS)
+        form = page.form(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                row = catalog.catalog_create(
+                    page.kind,
+                    actor=request.user,
+                    organization=clinic.organization,
+                    given=form.cleaned_data,
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, page.added(row))
+                return redirect(_settings_url(clinic))
+        return _edit_page(request, form, f"Add a {page.noun}", clinic)
+
+    return create
 
 
-@login_required
-def supplier_create(request: StaffRequest) -> HttpResponse:
-    clinic = chosen_clinic(request, Perm.INVENTORY_SETTINGS)
-    form = SupplierForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            supplier = catalog.supplier_create(
-                actor=request.user, organization=clinic.organization, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Added {supplier.name}.")
-            return redirect(_settings_url(clinic))
-    return _edit_page(request, form, "Add a supplier", clinic)
+def _editing(page: _Page) -> Callable[..., HttpResponse]:
+    @login_required
+    def edit(request: StaffRequest, **ids: int) -> HttpResponse:
+        require(request.user, Perm.INVENTORY_SETTINGS)
+        (row_id,) = ids.values()
+        row = get_object_or_404(page.rows(request.user, Perm.INVENTORY_SETTINGS), pk=row_id)
+        clinic = _clinic_of(request, row.organization)
+        fixed = page.kind.fixed_once_received if row.in_use else ()
+        initial = {field: getattr(row, field) for field in page.kind.fields}
+        form = page.form(request.POST or None, initial=initial, fixed=fixed, editing=True)
+        if request.method == "POST" and form.is_valid():
+            try:
+                catalog.catalog_update(
+                    page.kind, actor=request.user, row=row, changes=form.cleaned_data
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Saved {form.cleaned_data['name']}.")
+                return redirect(_settings_url(clinic))
+        return _edit_page(request, form, f"{page.noun.capitalize()}: {row.name}", clinic)
+
+    return edit
 
 
-@login_required
-def supplier_edit(request: StaffRequest, supplier_id: int) -> HttpResponse:
-    require(request.user, Perm.INVENTORY_SETTINGS)
-    supplier = get_object_or_404(
-        selectors.suppliers_for(request.user, Perm.INVENTORY_SETTINGS), pk=supplier_id
-    )
-    clinic = _clinic_of(request, supplier.organization)
-    fixed = catalog.SUPPLIER_FIXED_ONCE_RECEIVED if supplier.in_use else ()  # type: ignore[attr-defined]
-    initial = {field: getattr(supplier, field) for field in catalog.SUPPLIER_FIELDS}
-    form = SupplierForm(request.POST or None, initial=initial, fixed=fixed, editing=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            catalog.supplier_update(
-                actor=request.user, supplier=supplier, changes=form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Saved {form.cleaned_data['name']}.")
-            return redirect(_settings_url(clinic))
-    return _edit_page(request, form, f"Supplier: {supplier.name}", clinic)
+_PRODUCTS = _Page(
+    catalog.PRODUCTS,
+    ProductForm,
+    selectors.products_for,
+    "product",
+    lambda product: f"Added {product.name} ({product.form}).",
+)
+_SUPPLIERS = _Page(
+    catalog.SUPPLIERS,
+    SupplierForm,
+    selectors.suppliers_for,
+    "supplier",
+    lambda supplier: f"Added {supplier.name}.",
+)
+product_create = _creating(_PRODUCTS)
+product_edit = _editing(_PRODUCTS)
+supplier_create = _creating(_SUPPLIERS)
+supplier_edit = _editing(_SUPPLIERS)

@@ -116,9 +116,27 @@ class TransferForm(forms.Form):
         self.fields["to_clinic"].queryset = clinics  # type: ignore[attr-defined]
 
 
-class ProductForm(forms.Form):
-    """A product; with `fixed`, the fields that stock already received depends on are shown
-    but cannot be changed."""
+class CatalogForm(forms.Form):
+    """A catalogue record; with `fixed`, the fields that stock already received depends on are
+    shown but cannot be changed; `active` only when editing."""
+
+    fixed_help = ""
+
+    def __init__(
+        self, *args: Any, fixed: tuple[str, ...] = (), editing: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not editing:
+            del self.fields["active"]
+        for name in fixed:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = self.fixed_help
+
+
+class ProductForm(CatalogForm):
+    """A product."""
+
+    fixed_help = "Fixed: stock of this product has been received."
 
     name = forms.CharField(max_length=120, help_text="e.g. Ketamine HCl injection")
     ndc = forms.CharField(
@@ -146,18 +164,11 @@ class ProductForm(forms.Form):
         label="Can be received", required=False, initial=True, help_text="Untick to retire it."
     )
 
-    def __init__(
-        self, *args: Any, fixed: tuple[str, ...] = (), editing: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        if not editing:
-            del self.fields["active"]
-        for name in fixed:
-            self.fields[name].disabled = True
-            self.fields[name].help_text = "Fixed: stock of this product has been received."
 
+class SupplierForm(CatalogForm):
+    """A supplier."""
 
-class SupplierForm(forms.Form):
+    fixed_help = "Fixed: stock has been received from this supplier."
     name = forms.CharField(max_length=200)
     address = forms.CharField(max_length=300)
     dea_number = forms.CharField(
@@ -166,16 +177,6 @@ class SupplierForm(forms.Form):
     active = forms.BooleanField(
         label="Can be received from", required=False, initial=True, help_text="Untick to retire."
     )
-
-    def __init__(
-        self, *args: Any, fixed: tuple[str, ...] = (), editing: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        if not editing:
-            del self.fields["active"]
-        for name in fixed:
-            self.fields[name].disabled = True
-            self.fields[name].help_text = "Fixed: stock has been received from this supplier."
 
 
 class CountIntervalForm(forms.Form):

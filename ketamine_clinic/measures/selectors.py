@@ -20,6 +20,7 @@ from ketamine_clinic.clinical.instruments import INSTRUMENTS, Instrument
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.selectors import ChartAlert
 
+from . import trajectories
 from .models import (
     Assessment,
     LicensedItemTexts,
@@ -187,11 +188,6 @@ def due_questionnaires(actor: StaffMember, today: date | None = None) -> list[Du
     return sorted(rows, key=lambda r: (not r.overdue, r.due_on, r.patient.legal_family_name))
 
 
-# Later capabilities (treatment sessions) add a provider of the patient's treatment times, so
-# that score charts mark them on the time axis and baselines are taken before the first one.
-TREATMENT_TIMES_PROVIDERS: list[Callable[[Patient], list[datetime]]] = []
-
-
 @dataclass(frozen=True)
 class WorklistItem:
     """One row another capability adds to the worklist (e.g. a booster due)."""
@@ -206,12 +202,17 @@ class WorklistItem:
 WORKLIST_PROVIDERS: list[Callable[[StaffMember], list[WorklistItem]]] = []
 
 
+# Where capabilities register their treatment times (see `trajectories`).
+TREATMENT_TIMES_PROVIDERS = trajectories.TREATMENT_TIMES_PROVIDERS
+
+
 def worklist_items(actor: StaffMember) -> list[WorklistItem]:
     return [item for provider in WORKLIST_PROVIDERS for item in provider(actor)]
 
 
 def treatment_times(patient: Patient) -> list[datetime]:
-    return sorted(t for provider in TREATMENT_TIMES_PROVIDERS for t in provider(patient))
+    """Return the patient's treatment times, oldest first (the providers' union)."""
+    return trajectories.treatment_times(patient.pk)
 
 
 @dataclass(frozen=True)
@@ -222,27 +223,25 @@ class InstrumentHistory:
 
 
 def score_histories(patient: Patient) -> list[InstrumentHistory]:
-    """Each instrument's totals over time, with baseline, change, response and remission."""
-    treatments = treatment_times(patient)
-    first_treatment = treatments[0] if treatments else None
-    histories = []
+    """Each instrument's totals over time, with baseline, change, response and remission (the
+    outcomes computed by the database, `trajectories.outcome_rows`): two queries."""
+    found = trajectories.outcomes_of(patient.assessments.all())
+    by_instrument: dict[str, list[tuple[datetime, int]]] = {}
     complete = patient.assessments.filter(
         status=Assessment.Status.COMPLETE, total__isnull=False
-    ).order_by("administered_at")
-    by_instrument: dict[str, list[tuple[datetime, int]]] = {}
-    for a in complete:
-        by_instrument.setdefault(a.instrument_id, []).append((a.administered_at, a.total or 0))
-    for instrument_id, instrument in INSTRUMENTS.items():
-        points = by_instrument.get(instrument_id)
-        if points:
-            histories.append(
-                InstrumentHistory(
-                    instrument=instrument,
-                    points=points,
-                    trajectory=outcomes.trajectory(instrument_id, points, first_treatment),
-                )
-            )
-    return histories
+    ).order_by("administered_at", "pk")
+    rows = complete.values_list("administered_at", "instrument_id", "total")
+    for at, instrument_id, total in rows:
+        by_instrument.setdefault(instrument_id, []).append((at, total or 0))
+    return [
+        InstrumentHistory(
+            instrument=instrument,
+            points=by_instrument[instrument_id],
+            trajectory=found[(patient.pk, instrument_id)].trajectory,
+        )
+        for instrument_id, instrument in INSTRUMENTS.items()
+        if (patient.pk, instrument_id) in found and instrument_id in by_instrument
+    ]
 
 
 def licensed_texts(clinic_id: int, instrument_id: str) -> dict[int, str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +18,9 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import record_list_read
 from ketamine_clinic.clinical import courses, outcomes
-from ketamine_clinic.measures.selectors import WorklistItem, score_histories
+from ketamine_clinic.measures.models import Assessment
+from ketamine_clinic.measures.selectors import WorklistItem
+from ketamine_clinic.measures.trajectories import InstrumentOutcome, outcomes_of
 from ketamine_clinic.patients.chart import HeaderItem
 
 from . import capacity as cap
@@ -57,16 +61,27 @@ class PlanView:
 
 def outcome_for(plan: TreatmentPlan) -> Outcome:
     """Return the plan's outcome measure: baseline, latest, response, remission, booster."""
-    for history in score_histories(plan.patient):
-        if history.instrument.id == plan.outcome_instrument:
-            booster = None
-            if _booster_applies(plan):
-                loss = cap.settings_for(plan.clinic).booster_loss_fraction
-                booster = courses.booster_status(
-                    history.points, baseline=history.trajectory.baseline, loss_fraction=loss
-                )
-            return Outcome(plan.outcome_instrument, history.trajectory, booster)
-    return Outcome(plan.outcome_instrument, None, None)
+    found = outcomes_of(
+        Assessment.objects.filter(patient=plan.patient_id, instrument_id=plan.outcome_instrument)
+    )
+    measured = found.get((plan.patient_id, plan.outcome_instrument))
+    if measured is None:
+        return Outcome(plan.outcome_instrument, None, None)
+    loss = cap.settings_for(plan.clinic).booster_loss_fraction if _booster_applies(plan) else None
+    return _outcome(plan, measured, loss)
+
+
+def _outcome(plan: TreatmentPlan, measured: InstrumentOutcome, loss: Decimal | None) -> Outcome:
+    """Return the plan's outcome; its booster status when `loss` (the clinic's trigger) is given."""
+    booster = None
+    if loss is not None:
+        booster = courses.booster_status_of(
+            baseline=measured.trajectory.baseline,
+            best=measured.best,
+            latest=measured.latest,
+            loss_fraction=loss,
+        )
+    return Outcome(plan.outcome_instrument, measured.trajectory, booster)
 
 
 def _booster_applies(plan: TreatmentPlan) -> bool:
@@ -162,15 +177,28 @@ class BoosterRow:
 
 
 def booster_worklist(actor: StaffMember) -> list[BoosterRow]:
-    """Return the running maintenance plans whose booster is due, at the actor's clinics."""
-    plans = TreatmentPlan.objects.filter(
-        clinic__in=clinics_where(actor, Perm.PLAN_VIEW), status=TreatmentPlan.Status.ACTIVE
-    ).select_related("protocol", "patient", "clinic")
+    """Return the running maintenance plans whose booster is due, at the actor's clinics.
+
+    One outcomes query for every plan's patient (no query per patient).
+    """
+    plans = [
+        plan
+        for plan in TreatmentPlan.objects.filter(
+            clinic__in=clinics_where(actor, Perm.PLAN_VIEW), status=TreatmentPlan.Status.ACTIVE
+        ).select_related("protocol", "patient", "clinic")
+        if _booster_applies(plan)
+    ]
+    if not plans:
+        return []
+    found = outcomes_of(Assessment.objects.filter(patient__in={p.patient_id for p in plans}))
+    clinics = {p.clinic for p in plans}
+    losses = {c.pk: cap.settings_for(c).booster_loss_fraction for c in clinics}
     rows = []
     for plan in plans:
-        if not _booster_applies(plan):
+        measured = found.get((plan.patient_id, plan.outcome_instrument))
+        if measured is None:
             continue
-        booster = outcome_for(plan).booster
+        booster = _outcome(plan, measured, losses[plan.clinic_id]).booster
         if booster is not None and booster.due:
             rows.append(BoosterRow(plan, booster.reason))
     return rows
@@ -191,6 +219,22 @@ def booster_worklist_items(actor: StaffMember) -> list[WorklistItem]:
         )
         for r in rows
     ]
+
+
+def completed_without_a_session() -> QuerySet[PlannedSession]:
+    """Return the dosing sessions recorded completed, with mg given, by the schedule alone (no
+    treatment session behind them), each with its treatment time `treated_at`: the booked start.
+
+    Registered as a treatment-times provider: a dose recorded on the schedule is a treatment
+    for the baseline as much as one given through the session flowsheet (whose own provider
+    gives the administration's start).
+    """
+    return PlannedSession.objects.filter(
+        kind=PlannedSession.Kind.DOSING,
+        status=PlannedSession.Status.COMPLETED,
+        dose_mg_given__gt=0,
+        treatment_session__isnull=True,
+    ).annotate(treated_at=F("starts_at"))
 
 
 @dataclass

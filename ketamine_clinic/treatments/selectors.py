@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from ketamine_clinic.accounts.models import StaffMember
@@ -16,7 +16,7 @@ from ketamine_clinic.audit.reads import find_one, read_many, read_one
 from ketamine_clinic.clinical.session_safety import next_reading_due
 
 from .closing import Checklist, administration_ended_at, evaluate_discharge, unaccounted_mg
-from .models import ReadingSet, RemsMonitoringForm, TreatmentSession
+from .models import AdministrationEvent, ReadingSet, RemsMonitoringForm, TreatmentSession
 from .services import limits_for
 
 _RELATED = ("patient", "protocol", "chair__room", "planned_session")
@@ -248,3 +248,24 @@ def rems_worklist(actor: StaffMember, today: date | None = None) -> list[RemsRow
         actor, Perm.SESSION_VIEW, qs, action=Action.SESSION_LIST, detail={"list": "rems_forms"}
     )
     return [RemsRow(f, f.due_on < today, (f.due_on - today).days) for f in forms]
+
+
+def administration_starts() -> QuerySet[TreatmentSession]:
+    """Return the sessions where a dose was given, each with its treatment time `treated_at`:
+    the administration's start (the first start, or the first esketamine device).
+
+    Registered as a treatment-times provider: the score charts mark these times, and a
+    baseline score is one taken at or before the first of them (a pre-dose questionnaire done
+    at check-in counts as a baseline).
+    """
+    start = (
+        AdministrationEvent.objects.filter(
+            session=OuterRef("pk"),
+            kind__in=[AdministrationEvent.Kind.START, AdministrationEvent.Kind.DEVICE],
+        )
+        .order_by("at")
+        .values("at")[:1]
+    )
+    return TreatmentSession.objects.annotate(treated_at=Subquery(start)).filter(
+        treated_at__isnull=False
+    )

@@ -8,12 +8,14 @@ from datetime import datetime, time, timedelta
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db.models import F, Value
 from django.test import Client, override_settings
 from django.utils import timezone
 
 from ketamine_clinic.audit.models import AuditEvent
-from ketamine_clinic.measures import selectors, services
+from ketamine_clinic.measures import selectors, services, trajectories
 from ketamine_clinic.measures.models import Assessment, SafetyAlert, SelfReportLink
+from ketamine_clinic.patients.models import Patient
 
 MODERATE = [2, 2, 1, 1, 2, 1, 1, 1, 0]
 
@@ -396,9 +398,14 @@ def test_the_treatment_seam_sets_the_baseline_before_the_first_treatment(world, 
             administered_at=now - timedelta(days=days_ago),
         )
     first_treatment = now - timedelta(days=7)
-    monkeypatch.setattr(
-        selectors, "TREATMENT_TIMES_PROVIDERS", [lambda patient: [now, first_treatment]]
-    )
+
+    def given_at(*times):
+        return [
+            lambda t=t: Patient.objects.annotate(patient_id=F("pk"), treated_at=Value(t))
+            for t in times
+        ]
+
+    monkeypatch.setattr(trajectories, "TREATMENT_TIMES_PROVIDERS", given_at(now, first_treatment))
     assert selectors.treatment_times(world.patient1) == [first_treatment, now]
     (phq9,) = selectors.score_histories(world.patient1)
     t = phq9.trajectory
@@ -406,10 +413,38 @@ def test_the_treatment_seam_sets_the_baseline_before_the_first_treatment(world, 
     assert (t.baseline, t.latest, t.change, t.responder, t.remission) == (20, 8, -12, True, False)
     # with the first treatment before every score there is no baseline
     monkeypatch.setattr(
-        selectors, "TREATMENT_TIMES_PROVIDERS", [lambda patient: [now - timedelta(days=30)]]
+        trajectories, "TREATMENT_TIMES_PROVIDERS", given_at(now - timedelta(days=30))
     )
     (phq9,) = selectors.score_histories(world.patient1)
     assert (phq9.trajectory.baseline, phq9.trajectory.latest) == (None, 8)
+
+
+def test_the_measures_tab_takes_a_fixed_number_of_queries(
+    world, login, django_assert_max_num_queries
+):
+    """One day of scores or twelve on two instruments: the tab takes the same queries, one of
+    them the outcomes query."""
+    now = timezone.now()
+    client = login(world.nurse)
+    counts = []
+    for days in (range(1), range(1, 12)):
+        for days_ago in days:
+            for instrument_id, answers in [("phq9", [2] * 9), ("gad7", [1] * 7)]:
+                services.assessment_record(
+                    actor=world.nurse,
+                    patient=world.patient1,
+                    instrument_id=instrument_id,
+                    answers=answers,
+                    administered_at=now - timedelta(days=days_ago),
+                )
+        # 45: the chart frame checks the clinical-view permission (minimum necessary, #14).
+        with django_assert_max_num_queries(45) as captured:
+            page = client.get(f"/measures/patients/{world.patient1.pk}/")
+        assert page.status_code == 200 and "Baseline" in page.content.decode()
+        sqls = [q["sql"].upper() for q in captured.captured_queries]
+        assert len([sql for sql in sqls if "FIRST_VALUE" in sql]) == 1
+        counts.append(len(sqls))
+    assert counts[0] == counts[1]
 
 
 @override_settings(SELF_REPORT_RATE_PER_MINUTE=4)

@@ -11,7 +11,7 @@ from ketamine_clinic.web.demo_data import seed
 
 
 @pytest.mark.django_db
-def test_demo_has_plans_in_every_phase_and_a_booked_schedule():
+def test_demo_has_plans_in_every_phase_and_a_booked_schedule(django_assert_max_num_queries):
     seed()
     statuses = set(TreatmentPlan.objects.values_list("status", flat=True))
     assert {"draft", "active", "paused", "completed"} <= statuses
@@ -20,6 +20,7 @@ def test_demo_has_plans_in_every_phase_and_a_booked_schedule():
     assert any(v.booster_due for v in views)
     assert PlannedSession.objects.filter(status="booked").count() >= 20
     prescriber = StaffMember.objects.get(username="prescriber")
-    assert [r.plan.protocol.slug for r in selectors.booster_worklist(prescriber)] == [
-        "iv-ketamine-maintenance"
-    ]
+    # the plans, one outcomes query for all their patients, the schedule settings per clinic
+    with django_assert_max_num_queries(3):
+        rows = selectors.booster_worklist(prescriber)
+    assert [r.plan.protocol.slug for r in rows] == ["iv-ketamine-maintenance"]

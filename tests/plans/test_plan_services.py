@@ -228,3 +228,21 @@ def test_stop_needs_a_reason_and_cancels_booked_sessions(world, clinic):
     )
     assert set(plan.sessions.values_list("status", flat=True)) == {"cancelled"}
     assert TreatmentPlan.objects.get(pk=plan.pk).stop_reason == "Patient moved"
+
+
+def test_a_dose_recorded_on_the_schedule_is_a_treatment_time(world, clinic):
+    """Completed with mg given and no session flowsheet behind it: its booked start is a
+    treatment time; completed with 0 mg, or merely booked, is not."""
+    from ketamine_clinic.measures.selectors import treatment_times
+
+    make_ready(world, world.patient1)
+    plan = services.plan_activate(actor=world.prescriber, plan=_plan(world).plan)
+    first, second, third = plan.sessions.order_by("sequence")[:3]
+    booking.session_set_status(
+        actor=world.nurse, session=first, status="completed", dose_mg_given=Decimal("41.2")
+    )
+    booking.session_set_status(
+        actor=world.nurse, session=second, status="completed", dose_mg_given=Decimal(0)
+    )
+    assert treatment_times(world.patient1) == [first.starts_at]
+    assert third.status == "booked"
