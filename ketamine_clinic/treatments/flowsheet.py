@@ -24,7 +24,7 @@ from ketamine_clinic.clinical.session_safety import (
     reading_alerts,
     symptom_alerts,
 )
-from ketamine_clinic.clinical.vitals import ReadingError, check_reading
+from ketamine_clinic.clinical.observations import ReadingError, check_reading
 
 from .models import (
     AdverseEvent,

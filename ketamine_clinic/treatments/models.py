@@ -182,7 +182,7 @@ class VitalSignReading(AppendOnly):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     reading_set = models.ForeignKey(ReadingSet, on_delete=models.PROTECT, related_name="measures")
-    key = models.CharField(max_length=8)
+    key = models.CharField(max_length=12, help_text="clinical.observations.VITAL_SIGNS key")
     loinc = models.CharField(max_length=10)
     unit = models.CharField(max_length=10)
     value = models.DecimalField(max_digits=6, decimal_places=1)

@@ -31,7 +31,7 @@ from ketamine_clinic.clinical.session_safety import (
     SessionLimits,
     bp_gate,
 )
-from ketamine_clinic.clinical.vitals import VITAL_SIGNS, ReadingError, check_reading
+from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
 from ketamine_clinic.inventory import services as ledger
 from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.measures import services as measures
@@ -57,7 +57,7 @@ from .models import (
 
 State = TreatmentSession.State
 ESKETAMINE = "intranasal"
-BASELINE_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
+BASELINE_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temperature")
 
 
 def _now() -> datetime:
@@ -447,7 +447,7 @@ def _reading_set(
             reading_set=reading,
             key=key,
             loinc=VITAL_SIGNS[key].loinc,
-            unit=VITAL_SIGNS[key].unit,
+            unit=VITAL_SIGNS[key].ucum,
             value=value,
             taken_at=taken_at,
         )
@@ -470,7 +470,7 @@ def check_in(
         errors["readiness"] = " ".join(readiness.problems)
     missing = [k for k in BASELINE_KEYS if data.baseline.get(k) is None]
     for key in missing:
-        errors[key] = f"{VITAL_SIGNS[key].label} is needed for the baseline."
+        errors[key] = f"{VITAL_SIGNS[key].name} is needed for the baseline."
     try:
         baseline = check_reading({k: data.baseline.get(k) for k in BASELINE_KEYS})
     except ReadingError as error:

@@ -41,7 +41,7 @@ from .models import (
 )
 
 State = TreatmentSession.State
-VITAL_FIELDS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
+VITAL_FIELDS = ("sbp", "dbp", "hr", "spo2", "rr", "temperature")
 
 
 def _decimal(post: Any, name: str) -> Decimal | None:

@@ -127,7 +127,7 @@ BASELINE = {
     "hr": Decimal(72),
     "spo2": Decimal(98),
     "rr": Decimal(14),
-    "temp": Decimal("36.8"),
+    "temperature": Decimal("36.8"),
 }
 
 
