@@ -16,6 +16,7 @@ from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
+from ketamine_clinic.clinical.observations import ReadingError, check_reading
 from ketamine_clinic.clinical.session_safety import (
     ESCALATING_SYMPTOMS,
     LEVEL_EMERGENCY,
@@ -24,7 +25,6 @@ from ketamine_clinic.clinical.session_safety import (
     reading_alerts,
     symptom_alerts,
 )
-from ketamine_clinic.clinical.observations import ReadingError, check_reading
 
 from .models import (
     AdverseEvent,

@@ -24,6 +24,7 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import dosing
+from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
 from ketamine_clinic.clinical.session_safety import (
     GATE_STOP,
     MEDICATION_FLAGS,
@@ -31,7 +32,6 @@ from ketamine_clinic.clinical.session_safety import (
     SessionLimits,
     bp_gate,
 )
-from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
 from ketamine_clinic.inventory import services as ledger
 from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.measures import services as measures

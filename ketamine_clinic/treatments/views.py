@@ -30,7 +30,7 @@ from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.patients.chart import chart_context
 from ketamine_clinic.plans.models import Room
 
-from . import closing, documents, flowsheet, selectors, services
+from . import closing, documents, flowsheet, given, selectors, services
 from .charts import vitals_chart
 from .models import (
     AdverseEvent,
@@ -149,6 +149,7 @@ def session_page(request: StaffRequest, session_id: int) -> HttpResponse:
         "data": data,
         "step": _step_for(session),
         "chart": chart,
+        "prediction": given.session_prediction(session),
         "containers": containers,
         "limits": services.limits_for(session).table(),
         "settings": services.settings_for(session.clinic_id),

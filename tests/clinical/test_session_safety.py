@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
 from ketamine_clinic.clinical.session_safety import (
     CLINIC_POLICY,
     PERIOPERATIVE,
@@ -19,7 +20,6 @@ from ketamine_clinic.clinical.session_safety import (
     reading_alerts,
     symptom_alerts,
 )
-from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
 
 LIMITS = SessionLimits()
 
