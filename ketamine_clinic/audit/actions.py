@@ -84,6 +84,7 @@ class Action(StrEnum):
     ROOM_READINESS = "session.room_readiness"
     PDMP_CHECK = "session.pdmp_check"
     REMS_ENROL = "session.rems_enrol"
+    LIVER_TEST = "session.liver_test"
     REMS_FORM_SENT = "session.rems_form_sent"
     PROTOCOL_CHANGE = "protocol.change"
     PROTOCOL_SIGN = "protocol.sign"

@@ -27,6 +27,7 @@ from ketamine_clinic.clinical import dosing
 from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
 from ketamine_clinic.clinical.session_safety import (
     GATE_STOP,
+    LEVEL_WARNING,
     MEDICATION_FLAGS,
     LimitsError,
     SessionLimits,
@@ -42,6 +43,7 @@ from ketamine_clinic.plans import booking
 from ketamine_clinic.plans.models import Chair, PlannedSession, Protocol, Room, TreatmentPlan
 from ketamine_clinic.screening.services import treatment_readiness
 
+from . import course
 from .models import (
     AdministrationEvent,
     CheckIn,
@@ -50,6 +52,7 @@ from .models import (
     ReadingSet,
     RemsEnrolment,
     RoomReadinessCheck,
+    SessionAlert,
     TreatmentSession,
     TreatmentSettings,
     VitalSignReading,
@@ -413,6 +416,11 @@ def _check_in_problems(
         errors["rems"] = "Enrol the patient in the esketamine REMS before the first dose (§2.5)."
     if data.pre_dose_moaas is None or not 0 <= data.pre_dose_moaas <= 5:
         errors["pre_dose_moaas"] = "Give the pre-dose MOAA/S (0–5)."
+    if course.bladder_question_due(session) and data.answers.get(course.BLADDER_KEY) is None:
+        every = session.protocol.bladder_check_every_sessions
+        errors[course.BLADDER_KEY] = (
+            f"Ask about bladder symptoms (every {every} sessions, {course.INTERVAL_NOTE})."
+        )
     return errors
 
 
@@ -511,9 +519,21 @@ def check_in(
             readiness={"ready": readiness.ready, "problems": readiness.problems},
             urine_drug_screen=data.urine_drug_screen,
         )
-        _reading_set(
+        baseline_reading = _reading_set(
             session, actor, ReadingSet.Phase.BASELINE, now, baseline, moaas=data.pre_dose_moaas
         )
+        if data.answers.get(course.BLADDER_KEY):
+            SessionAlert.objects.create(
+                clinic=session.clinic,
+                patient=session.patient,
+                session=session,
+                reading_set=baseline_reading,
+                code=course.BLADDER_KEY,
+                level=LEVEL_WARNING,
+                message="Bladder symptoms reported at check-in: the prescriber reviews them.",
+                source="Spravato PI §5.9; racemic ketamine label: cystitis (reference.md §1.9)",
+                raised_at=now,
+            )
         session.state = State.CHECKED_IN
         session.checked_in_at = now
         session.bp_gate_level = gate.level

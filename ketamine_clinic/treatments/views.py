@@ -28,12 +28,14 @@ from ketamine_clinic.clinical.session_safety import (
 )
 from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.patients.chart import chart_context
+from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.plans.models import Room
 
-from . import closing, documents, flowsheet, given, selectors, services
+from . import closing, course, documents, flowsheet, given, selectors, services
 from .charts import vitals_chart
 from .models import (
     AdverseEvent,
+    LiverTest,
     RemsMonitoringForm,
     RoomReadinessCheck,
     SessionAlert,
@@ -104,15 +106,56 @@ def today(request: StaffRequest) -> HttpResponse:
 
 @login_required
 def patient_sessions(request: StaffRequest, patient_id: int) -> HttpResponse:
+    """The patient's sessions, with the course's bladder answers and liver tests."""
     context = chart_context(request, patient_id, "sessions")
     patient = context["patient"]
-    context["sessions"] = (
+    sessions = list(
         TreatmentSession.objects.for_actor(request.user, Perm.SESSION_VIEW)
         .filter(patient=patient)
-        .select_related("protocol")
+        .select_related("protocol", "checkin")
         .order_by("-scheduled_at")
     )
+    latest = sessions[0] if sessions else None
+    context.update(
+        sessions=sessions,
+        bladder_answers=[
+            (s, s.checkin.answers[course.BLADDER_KEY])
+            for s in sessions
+            if hasattr(s, "checkin") and course.BLADDER_KEY in s.checkin.answers
+        ],
+        liver=course.liver_status(patient, latest.protocol) if latest else None,
+        liver_tests=patient.liver_tests.select_related("recorded_by"),
+        liver_results=LiverTest.Result.choices,
+        interval_note=course.INTERVAL_NOTE,
+        today=timezone.localdate(),
+        errors=request.session.pop("liver_errors", None),
+    )
     return render(request, "treatments/patient_sessions.html", context)
+
+
+@login_required
+@require_POST
+def liver_test_add(request: StaffRequest, patient_id: int) -> HttpResponse:
+    """Record a liver test from the Sessions tab."""
+    patient = find_one(request.user, Perm.SESSION_RECORD, Patient.objects.all(), pk=patient_id)
+    try:
+        raw = (request.POST.get("taken_on") or "").strip()
+        try:
+            taken_on = date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError({"taken_on": "Give the date as YYYY-MM-DD."}) from None
+        course.liver_test_record(
+            actor=request.user,
+            patient=patient,
+            taken_on=taken_on,
+            result=request.POST.get("result", ""),
+            detail=request.POST.get("detail", ""),
+        )
+    except ValidationError as error:
+        request.session["liver_errors"] = [
+            (f, m) for f, ms in error.message_dict.items() for m in ms
+        ]
+    return redirect("treatments:patient", patient_id=patient.pk)
 
 
 def _step_for(session: TreatmentSession) -> str:
@@ -150,6 +193,10 @@ def session_page(request: StaffRequest, session_id: int) -> HttpResponse:
         "step": _step_for(session),
         "chart": chart,
         "prediction": given.session_prediction(session),
+        "bladder_due": session.state == State.WAITING and course.bladder_question_due(session),
+        "bladder_question": course.BLADDER_QUESTION,
+        "liver": course.liver_status(session.patient, session.protocol),
+        "interval_note": course.INTERVAL_NOTE,
         "containers": containers,
         "limits": services.limits_for(session).table(),
         "settings": services.settings_for(session.clinic_id),
@@ -227,7 +274,9 @@ def _check_in(request: StaffRequest, session: TreatmentSession) -> None:
         *services.RECHECK_NO,
         "nasal_steroid_or_decongestant_within_1h",
     ]
-    answers = {k: _yes(post, k) for k in keys}
+    answers: dict[str, bool] = {k: _yes(post, k) for k in keys}
+    if post.get(course.BLADDER_KEY) in ("yes", "no"):
+        answers[course.BLADDER_KEY] = post[course.BLADDER_KEY] == "yes"
     services.check_in(
         actor=request.user,
         session=session,

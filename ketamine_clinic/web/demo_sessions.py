@@ -45,6 +45,7 @@ GOOD = {
     "psychosis_or_mania": False,
     "alcohol_or_drugs_today": False,
     "possible_pregnancy": False,
+    "bladder_symptoms": False,
 }
 ALL_MET = closing.Checklist(
     alert_and_oriented=True,

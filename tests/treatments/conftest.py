@@ -120,6 +120,7 @@ GOOD_ANSWERS = {
     "psychosis_or_mania": False,
     "alcohol_or_drugs_today": False,
     "possible_pregnancy": False,
+    "bladder_symptoms": False,
 }
 BASELINE = {
     "sbp": Decimal(128),
