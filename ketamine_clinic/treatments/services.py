@@ -100,12 +100,28 @@ def _locked(session: TreatmentSession) -> TreatmentSession:
     )
 
 
+# What a session in each state needs next: a step refused out of order names it.
+NEXT_STEP = {
+    State.WAITING: "check the patient in first",
+    State.CHECKED_IN: "prepare, draw and verify the dose first",
+    State.DOSING: "record the administration to its end (the stop, or every device) first",
+    State.MONITORING: "the administration is over",
+    State.DISCHARGED: "the patient is discharged: sign the note",
+    State.SIGNED: "the note is signed and locked: corrections are addenda",
+    State.STOPPED: "the session was stopped",
+    State.CANCELLED: "the session was cancelled",
+}
+
+
 def _expect(session: TreatmentSession, *states: str, step: str) -> None:
-    """Refuse a step out of order (the session's state read afresh)."""
+    """Refuse a step out of order (the session's state read afresh), naming what comes first."""
     session.refresh_from_db()
     if session.state not in states:
         raise ValidationError(
-            {"state": f"{step} is not possible while the session is {session.get_state_display()}."}
+            {
+                "state": f"{step} is not possible while the session is "
+                f"{session.get_state_display()}: {NEXT_STEP[session.state]}."
+            }
         )
 
 

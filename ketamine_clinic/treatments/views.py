@@ -23,6 +23,7 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.clinical.session_safety import (
     ESCALATING_SYMPTOMS,
+    LEVEL_EMERGENCY,
     MEDICATION_FLAGS,
     SIDE_EFFECTS,
 )
@@ -101,7 +102,14 @@ def today(request: StaffRequest) -> HttpResponse:
         }
         for s in selectors.today_sessions(request.user)
     ]
-    return render(request, "treatments/today.html", {"rows": rows, "now": timezone.now()})
+    prescriber_needed = [
+        (r["session"], a) for r in rows for a in r["alerts"] if a.level == LEVEL_EMERGENCY
+    ]
+    return render(
+        request,
+        "treatments/today.html",
+        {"rows": rows, "now": timezone.now(), "prescriber_needed": prescriber_needed},
+    )
 
 
 @login_required
