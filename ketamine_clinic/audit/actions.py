@@ -56,6 +56,7 @@ class Action(StrEnum):
     LEDGER_RECEIPT = "ledger.receipt"
     LEDGER_DISPENSE = "ledger.dispense"
     LEDGER_WASTE = "ledger.waste"
+    LEDGER_CORRECTION = "ledger.correction"
     LEDGER_COUNT = "ledger.count"
     LEDGER_ADJUSTMENT = "ledger.adjustment"
     LEDGER_REPORT = "ledger.report"

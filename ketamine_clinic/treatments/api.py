@@ -67,6 +67,7 @@ class AdministrationIn(Strict):
     rate_ml_per_h: Decimal | None = None
     continuous_oximetry: bool = False
     note: str = ""
+    signature: str = ""  # needed for a stop with drug left in the bag (the ledger's correction)
 
 
 class SideEffectIn(Strict):

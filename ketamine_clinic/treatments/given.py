@@ -72,7 +72,7 @@ def _request(
         ]
     if not doses:
         return None
-    total = sum(Decimal(str(d["mg"])) for d in doses).quantize(Decimal("0.1"))
+    total = sum((Decimal(str(d["mg"])) for d in doses), Decimal(0)).quantize(Decimal("0.1"))
     label = f"{mg_text(total)} mg as given ({session.route.upper()})"
     return label, PredictionRequest(
         weight_kg=None if weight is None else float(weight),

@@ -14,6 +14,7 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, read_many, read_one
 from ketamine_clinic.clinical.session_safety import next_reading_due
+from ketamine_clinic.inventory import services as ledger
 
 from .closing import Checklist, administration_ended_at, evaluate_discharge, unaccounted_mg
 from .models import ReadingSet, RemsMonitoringForm, TreatmentSession
@@ -137,6 +138,7 @@ def session_data(session: TreatmentSession) -> dict[str, Any]:
             "steps": dose.steps,
             "container": dose.container.label,
             "ledger_entry": dose.dispense_id,
+            "given_mg": ledger.given_mg(dose.dispense),
             "unaccounted_mg": unaccounted_mg(session),
             "prepared_by": dose.prepared_by.username,
             "verified_by": dose.verified_by.username if dose.verified_by else None,

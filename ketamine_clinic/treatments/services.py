@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,7 +24,9 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import dosing
+from ketamine_clinic.clinical.ledger import mg_text
 from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
+from ketamine_clinic.clinical.pump import Delivery
 from ketamine_clinic.clinical.session_safety import (
     GATE_STOP,
     LEVEL_WARNING,
@@ -43,7 +45,7 @@ from ketamine_clinic.plans import booking
 from ketamine_clinic.plans.models import Chair, PlannedSession, Protocol, Room, TreatmentPlan
 from ketamine_clinic.screening.services import treatment_readiness
 
-from . import course
+from . import course, given
 from .models import (
     AdministrationEvent,
     CheckIn,
@@ -101,7 +103,7 @@ def _locked(session: TreatmentSession) -> TreatmentSession:
 
 
 # What a session in each state needs next: a step refused out of order names it.
-NEXT_STEP = {
+NEXT_STEP: dict[str, str] = {
     State.WAITING: "check the patient in first",
     State.CHECKED_IN: "prepare, draw and verify the dose first",
     State.DOSING: "record the administration to its end (the stop, or every device) first",
@@ -848,14 +850,22 @@ def administration_record(
     rate_ml_per_h: Decimal | None = None,
     continuous_oximetry: bool = False,
     note: str = "",
+    signature: str = "",
 ) -> AdministrationEvent:
     """Record start, pause, resume, rate change or stop of an infusion, or one esketamine
     device (5 minutes apart, reference.md §2.1). The start needs a verified (and, if needed,
-    signed-off) dose and the room's readiness check of the day."""
+    signed-off) dose and the room's readiness check of the day. A stop with drug left in the
+    bag lowers the ledger's mg given to what was infused (signed by the recorder): the rest is
+    then unaccounted for until it is wasted with a witness."""
     require(actor, Perm.SESSION_RECORD, session.clinic, session.patient)
     note = _text(note, "note", 300)
     if kind not in AdministrationEvent.Kind.values:
         raise ValidationError({"kind": "Choose start, pause, resume, rate change, stop or device."})
+    signed = None
+    if kind == "stop" and _stopped_early(session, _when(at, session, "at")) is not None:
+        if not signature:
+            raise ValidationError({"signature": _early_stop_message(session, at)})
+        signed = ledger.sign(actor, signature, "signature", by=actor, clinic=session.clinic)
     with transaction.atomic():
         session = _locked(session)
         _expect(session, State.DOSING, step="Recording the administration")
@@ -921,6 +931,7 @@ def administration_record(
                 fields.append("continuous_oximetry")
             if kind == "stop":
                 session.state = State.MONITORING
+                _correct_given(session, actor, signed, when)
         session.save(update_fields=fields)
         record(
             actor=actor,
@@ -944,4 +955,60 @@ def _event(
         note=note,
         recorded_by=actor,
         **extra,
+    )
+
+
+def _stopped_early(session: TreatmentSession, when: datetime) -> Delivery | None:
+    """What the bag delivered if stopped at `when`, when that leaves drug in it; else None."""
+    dose_row = getattr(session, "dose", None)
+    if dose_row is None or session.is_esketamine:
+        return None
+    events = list(session.administration_events.order_by("at", "pk"))
+    if not events or when < events[-1].at:
+        return None
+    stop = AdministrationEvent(kind="stop", at=when)
+    delivery = given.infusion_delivery(dose_row, [*events, stop], when)
+    return delivery if delivery is not None and not delivery.complete else None
+
+
+def _given_in_ledger_steps(session: TreatmentSession, delivery: Delivery) -> Decimal:
+    decimals = min(session.dose.container.lot.product.quantity_decimals, 3)
+    return delivery.mg.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _early_stop_message(session: TreatmentSession, at: datetime | None) -> str:
+    delivery = _stopped_early(session, _when(at, session, "at"))
+    infused = _given_in_ledger_steps(session, delivery) if delivery else Decimal(0)
+    return (
+        f"The infusion stops with drug left in the bag: {mg_text(infused)} of "
+        f"{mg_text(session.dose.dose_mg)} mg infused. Sign (your password or code) to record "
+        "what was given in the ledger; the rest is then wasted with a witness."
+    )
+
+
+def _correct_given(
+    session: TreatmentSession, actor: StaffMember, signed: Any, when: datetime
+) -> None:
+    """At an early stop, lower the ledger's mg given to what was infused (in the same
+    transaction as the stop)."""
+    delivery = _stopped_early(session, when)
+    if delivery is None:
+        return
+    if signed is None:
+        raise ValidationError({"signature": _early_stop_message(session, when)})
+    infused = _given_in_ledger_steps(session, delivery)
+    if infused >= ledger.given_mg(session.dose.dispense):
+        return
+    minutes = sum((s.end_min - s.start_min for s in delivery.segments), Decimal(0))
+    ledger.administration_correct(
+        actor=actor,
+        signature=signed,
+        dispense=session.dose.dispense,
+        given_mg_now=infused,
+        reason="infusion stopped early: the rest stayed in the bag",
+        details={
+            "infused_minutes": mg_text(minutes.quantize(Decimal("0.1"))),
+            "planned_minutes": mg_text(session.dose.minutes),
+            "stopped_at": when.isoformat(),
+        },
     )

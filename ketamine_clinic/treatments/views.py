@@ -93,17 +93,19 @@ def _staff(session: TreatmentSession, username: str, field: str) -> StaffMember:
 def today(request: StaffRequest) -> HttpResponse:
     """The day's sessions with their state and the time of each next vitals reading."""
     require(request.user, Perm.SESSION_VIEW)
+    sessions = selectors.today_sessions(request.user)
+    open_alerts = {s.pk: [a for a in s.alerts.all() if not a.outcome_at] for s in sessions}
     rows = [
         {
             "session": s,
             "state": selectors.display_state(s),
             "next_due": selectors.next_vitals_due(s),
-            "alerts": [a for a in s.alerts.all() if not a.outcome_at],
+            "alerts": open_alerts[s.pk],
         }
-        for s in selectors.today_sessions(request.user)
+        for s in sessions
     ]
     prescriber_needed = [
-        (r["session"], a) for r in rows for a in r["alerts"] if a.level == LEVEL_EMERGENCY
+        (s, a) for s in sessions for a in open_alerts[s.pk] if a.level == LEVEL_EMERGENCY
     ]
     return render(
         request,
@@ -340,6 +342,7 @@ def _administration(request: StaffRequest, session: TreatmentSession) -> None:
         at=_time(post, "at"),
         rate_ml_per_h=_decimal(post, "rate_ml_per_h"),
         continuous_oximetry=_yes(post, "continuous_oximetry"),
+        signature=post.get("signature", ""),
     )
 
 
