@@ -95,10 +95,10 @@ def vitals_record(
         errors["reading"] = "Enter at least one measure, score or symptom."
     if errors:
         raise ValidationError(errors)
-    limits = limits_for(session)
     with transaction.atomic():
         session = _locked(session)
-        _expect(session, *RECORDING, step="Recording vitals")
+        _expect(session, *RECORDING, step="Recording vitals", fresh=True)
+        limits = limits_for(session)
         when = _when(taken_at, session)
         reading = _reading_set(
             session,
@@ -114,8 +114,8 @@ def vitals_record(
         found += symptom_alerts(list(symptoms))
         alerts = [
             SessionAlert.objects.create(
-                clinic=session.clinic,
-                patient=session.patient,
+                clinic_id=session.clinic_id,
+                patient_id=session.patient_id,
                 session=session,
                 reading_set=reading,
                 code=a.code,

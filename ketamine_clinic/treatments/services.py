@@ -97,7 +97,7 @@ def settings_for(clinic_id: int) -> TreatmentSettings:
 def _locked(session: TreatmentSession) -> TreatmentSession:
     return (
         TreatmentSession.objects.select_for_update()
-        .select_related("protocol", "patient", "chair__room")
+        .select_related("clinic", "protocol", "patient", "chair__room")
         .get(pk=session.pk)
     )
 
@@ -115,9 +115,11 @@ NEXT_STEP: dict[str, str] = {
 }
 
 
-def _expect(session: TreatmentSession, *states: str, step: str) -> None:
-    """Refuse a step out of order (the session's state read afresh), naming what comes first."""
-    session.refresh_from_db()
+def _expect(session: TreatmentSession, *states: str, step: str, fresh: bool = False) -> None:
+    """Refuse a step out of order (the session's state read afresh, unless `fresh`: just
+    locked), naming what comes first."""
+    if not fresh:
+        session.refresh_from_db()
     if session.state not in states:
         raise ValidationError(
             {
@@ -458,8 +460,8 @@ def _reading_set(
     **extra: Any,
 ) -> ReadingSet:
     reading = ReadingSet.objects.create(
-        clinic=session.clinic,
-        patient=session.patient,
+        clinic_id=session.clinic_id,
+        patient_id=session.patient_id,
         session=session,
         phase=phase,
         taken_at=taken_at,
@@ -468,8 +470,8 @@ def _reading_set(
     )
     VitalSignReading.objects.bulk_create(
         VitalSignReading(
-            clinic=session.clinic,
-            patient=session.patient,
+            clinic_id=session.clinic_id,
+            patient_id=session.patient_id,
             reading_set=reading,
             key=key,
             loinc=VITAL_SIGNS[key].loinc,
