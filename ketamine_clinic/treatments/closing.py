@@ -116,7 +116,7 @@ def evaluate_discharge(
             "drug_accounted",
             "Every milligram drawn is given or wasted (witnessed)",
             left <= 0,
-            f"{left} mg unaccounted" if left > 0 else "",
+            f"{mg_text(left)} mg unaccounted" if left > 0 else "",
             "21 CFR 1304.22(c) (reference.md §5)",
         )
     )
