@@ -50,7 +50,10 @@ TABLET = {
     "has_touch": True,
 }
 STOCK_HEIGHT = 1500  # the stock page down to the first latest entries
-STARTUP_TIMEOUT = 180  # seconds: migrate, seed the demo, collect static files, start gunicorn
+STARTUP_TIMEOUT = int(
+    os.environ.get("SCREENSHOTS_STARTUP_TIMEOUT", "180")
+)  # seconds: migrate, seed,
+# collect static files, start gunicorn (longer on a busy shared machine)
 
 
 def demo_password() -> str:
@@ -449,6 +452,42 @@ def plans_screenshots(page: Page, base: str, database: Path) -> None:
     shoot(page, "29-schedule-settings")
 
 
+SESSION_IN = {
+    None: "SELECT s.id FROM treatments_treatmentsession s WHERE s.state = ? ORDER BY s.id",
+    True: """SELECT s.id FROM treatments_treatmentsession s WHERE s.state = ? AND EXISTS
+             (SELECT 1 FROM treatments_sessionalert a WHERE a.session_id = s.id
+              AND a.outcome = '') ORDER BY s.id""",
+    False: """SELECT s.id FROM treatments_treatmentsession s WHERE s.state = ? AND NOT EXISTS
+              (SELECT 1 FROM treatments_sessionalert a WHERE a.session_id = s.id
+               AND a.outcome = '') ORDER BY s.id""",
+}
+
+
+def session_in(database: Path, state: str, *, with_alert: bool | None = None) -> int:
+    """A demo session of today in `state` (monitoring: with or without an open alert)."""
+    (session_id,) = demo_row(database, SESSION_IN[with_alert], state)
+    return int(str(session_id))
+
+
+def sessions_screenshots(page: Page, base: str, database: Path) -> None:
+    """As the nurse: Today, and a session at each step (the demo's day has every state)."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
+    expect(page.locator("#today tbody tr").first).to_be_visible()
+    shoot(page, "30-today")
+    for name, state, alert, ready in (
+        ("31-session-check-in", "waiting", None, "#step-check-in"),
+        ("32-session-dose", "dosing", None, "#dose"),
+        ("33-session-flowsheet-alert", "monitoring", True, "#readings"),
+        ("34-session-discharge", "monitoring", False, "#step-discharge"),
+        ("35-session-signed-note", "signed", None, "#note"),
+    ):
+        page.goto(f"{base}/sessions/{session_in(database, state, with_alert=alert)}/")
+        expect(page.locator(ready)).to_be_visible()
+        shoot(page, name)
+    page.goto(f"{base}/sessions/rems-forms/")
+    shoot(page, "36-rems-worklist")
+
+
 def take_screenshots(
     page: Page, base: str, browser: Browser, problems: list[str], database: Path
 ) -> None:
@@ -498,6 +537,7 @@ def take_screenshots(
 
     sign_in(page, base, "nurse")
     consent_screenshots(page, base, browser, problems, database)
+    sessions_screenshots(page, base, database)
     sign_out(page, base)
 
     sign_in(page, base, "frontdesk")
@@ -532,7 +572,11 @@ def main() -> None:
         context = new_context(browser, problems, viewport=VIEWPORT)
         page = context.new_page()
         try:
-            take_screenshots(page, base, browser, problems, database)
+            if "--sessions" in sys.argv:  # only the session pages
+                sign_in(page, base, "nurse")
+                sessions_screenshots(page, base, database)
+            else:
+                take_screenshots(page, base, browser, problems, database)
         finally:
             context.close()
             browser.close()

@@ -9,11 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
+# The treatment session's record: what was seen, given and signed is kept as recorded
+# (corrections are new rows: a reading, an event, an addendum).
+SESSION_TABLES = (
+    "treatments_checkin",
+    "treatments_readingset",
+    "treatments_vitalsignreading",
+    "treatments_administrationevent",
+    "treatments_sideeffect",
+    "treatments_rescuemedication",
+    "treatments_discharge",
+    "treatments_sessionnote",
+    "treatments_addendum",
+    "treatments_roomreadinesscheck",
+    "treatments_pdmpcheck",
+    "treatments_livertest",
+)
 APPEND_ONLY_TABLES = (
     "audit_auditevent",
     "audit_auditeventpatient",
     "audit_auditseal",
     "inventory_ledgerentry",
+    *SESSION_TABLES,
 )
 
 

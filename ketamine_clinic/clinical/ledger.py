@@ -29,12 +29,14 @@ KEYED = "hmac-sha256/v1"
 SCHEMES = (PLAIN, KEYED)  # in the only order a chain may go through them
 
 # How each kind of entry moves a container's balance: +1 in, -1 out, 0 no movement (a waste
-# records what became of part of a dose already drawn), None signed by the entry (adjustment).
+# records what became of part of a dose already drawn; a correction lowers the mg a patient was
+# given of a dose already drawn), None signed by the entry (adjustment).
 BALANCE_SIGN: dict[str, int | None] = {
     "receipt": 1,
     "transfer_in": 1,
     "dispense": -1,
     "waste": 0,
+    "correction": 0,
     "transfer_out": -1,
     "return": -1,
     "destruction": -1,

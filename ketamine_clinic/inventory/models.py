@@ -152,6 +152,7 @@ class LedgerEntry(models.Model):
         RECEIPT = "receipt", "Receipt"
         DISPENSE = "dispense", "Drawn for a patient"
         WASTE = "waste", "Waste (drawn, not given)"
+        CORRECTION = "correction", "Correction of the mg given"
         TRANSFER_OUT = "transfer_out", "Transfer to another site"
         TRANSFER_IN = "transfer_in", "Transfer from another site"
         RETURN = "return", "Return to supplier"

@@ -405,9 +405,81 @@ def wasted_so_far(dispense: LedgerEntry) -> Decimal:
     return Decimal(total or 0).quantize(Decimal("0.001"))
 
 
+def given_mg(dispense: LedgerEntry) -> Decimal:
+    """What the patient was given of a drawn dose: as drawn, or as its latest correction."""
+    correction = (
+        LedgerEntry.objects.filter(related=dispense, kind="correction").order_by("-seq").first()
+    )
+    given = correction.administered_mg if correction else dispense.administered_mg
+    return Decimal(given or 0)
+
+
 def unaccounted_mg(dispense: LedgerEntry) -> Decimal:
     """The part of a drawn dose neither given nor yet recorded as waste."""
-    return dispense.quantity_mg - (dispense.administered_mg or 0) - wasted_so_far(dispense)
+    return dispense.quantity_mg - given_mg(dispense) - wasted_so_far(dispense)
+
+
+def administration_correct(
+    *,
+    actor: StaffMember,
+    signature: str | Signature,
+    dispense: LedgerEntry,
+    given_mg_now: Decimal | str,
+    reason: str,
+    details: Mapping[str, str] | None = None,
+    occurred_at: datetime | None = None,
+) -> LedgerEntry:
+    """Lower what a patient was given of a drawn dose (e.g. an infusion stopped with drug left
+    in the bag): a new signed entry, since entries are never edited (21 CFR 1304.22(c),
+    docs/clinical/reference.md §5). The drug already left the container, so its balance does
+    not move; the difference becomes unaccounted for until it is wasted with a witness.
+
+    The entry's quantity is the mg taken off what was given; its `administered_mg` is what
+    was given after the correction.
+    """
+    clinic = dispense.clinic
+    require(actor, Perm.INVENTORY_RECORD, clinic)
+    if dispense.kind != "dispense":
+        raise ValidationError({"dispense": "A correction follows a dose drawn for a patient."})
+    product = dispense.container.lot.product
+    new_given = _quantity(product, given_mg_now, "given_mg", allow_zero=True)
+    reason = record_text(reason, "reason", 500, required="Give the reason for the correction.")
+    facts = {k: record_text(str(v), f"details.{k}", 200) for k, v in (details or {}).items()}
+    _signed(actor, signature, "signature", clinic)
+    with transaction.atomic():
+        locked = _lock_container(clinic, dispense.container_id)
+        was = given_mg(dispense)
+        if new_given >= was:
+            raise ValidationError(
+                {"given_mg": f"A correction lowers what was given ({ledger.mg_text(was)} mg)."}
+            )
+        entry = _append(
+            clinic=clinic,
+            container=locked,
+            kind="correction",
+            quantity=was - new_given,
+            actor=actor,
+            patient=dispense.patient,
+            session_ref=dispense.session_ref,
+            session_id=dispense.session_id,
+            administered_mg=new_given,
+            related=dispense,
+            reason=reason,
+            details={"given_before_mg": ledger.mg_text(was), **facts},
+            occurred_at=occurred_at,
+        )
+        record(
+            actor=actor,
+            action=Action.LEDGER_CORRECTION,
+            patient=dispense.patient,
+            obj=entry,
+            detail={
+                "dispense": dispense.pk,
+                "given_before_mg": str(was),
+                "given_mg": str(new_given),
+            },
+        )
+    return entry
 
 
 def waste_record(

@@ -192,7 +192,7 @@ def waste(request: StaffRequest, entry_id: int) -> HttpResponse:
             "form": form,
             "heading": f"Record waste of the dose drawn from {dose.container.label}",
             "lead": f"Drawn {mg_text(dose.quantity_mg)} mg, given "
-            f"{mg_text(dose.administered_mg or Decimal(0))} mg: {mg_text(room)} mg is "
+            f"{mg_text(services.given_mg(dose))} mg: {mg_text(room)} mg is "
             "unaccounted for.",
         },
     )

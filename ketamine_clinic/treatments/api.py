@@ -41,7 +41,7 @@ class VitalsIn(Strict):
     hr: Decimal | None = None
     spo2: Decimal | None = None
     rr: Decimal | None = None
-    temp: Decimal | None = None
+    temperature: Decimal | None = None
     moaas: int | None = None
     cadss6: int | None = None
     symptoms: list[str] = []
@@ -67,6 +67,7 @@ class AdministrationIn(Strict):
     rate_ml_per_h: Decimal | None = None
     continuous_oximetry: bool = False
     note: str = ""
+    signature: str = ""  # needed for a stop with drug left in the bag (the ledger's correction)
 
 
 class SideEffectIn(Strict):
@@ -152,7 +153,7 @@ def session_vitals(request: HttpRequest, session_id: int, payload: VitalsIn) -> 
     """One reading; the answer carries the alerts it raised."""
     session = selectors.session_for(_actor(request), session_id)
     data = payload.dict()
-    values = {k: data.pop(k) for k in ("sbp", "dbp", "hr", "spo2", "rr", "temp")}
+    values = {k: data.pop(k) for k in ("sbp", "dbp", "hr", "spo2", "rr", "temperature")}
     flowsheet.vitals_record(actor=_actor(request), session=session, values=values, **data)
     return _answer(request, session_id)
 

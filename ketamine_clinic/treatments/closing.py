@@ -16,6 +16,7 @@ from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
+from ketamine_clinic.clinical.ledger import mg_text
 from ketamine_clinic.clinical.session_safety import (
     LEVEL_EMERGENCY,
     PI_MONITORING,
@@ -115,7 +116,7 @@ def evaluate_discharge(
             "drug_accounted",
             "Every milligram drawn is given or wasted (witnessed)",
             left <= 0,
-            f"{left} mg unaccounted" if left > 0 else "",
+            f"{mg_text(left)} mg unaccounted" if left > 0 else "",
             "21 CFR 1304.22(c) (reference.md §5)",
         )
     )
@@ -201,7 +202,7 @@ def discharge_record(
                 actor=actor,
                 session=session.planned_session,
                 status="completed",
-                dose_mg_given=session.dose.dispense.administered_mg,
+                dose_mg_given=ledger.given_mg(session.dose.dispense),
             )
         if session.is_esketamine:
             RemsMonitoringForm.objects.create(
@@ -245,6 +246,11 @@ def draft_summary(session: TreatmentSession) -> str:
             )
             + "."
         )
+        given = ledger.given_mg(dose.dispense)
+        if given != dose.dose_mg:
+            lines.append(
+                f"Given {mg_text(given)} mg of {mg_text(dose.dose_mg)} mg (stopped early)."
+            )
     for event in session.administration_events.all():
         lines.append(
             f"{event.at:%H:%M} {event.get_kind_display()}"

@@ -16,6 +16,7 @@ from ketamine_clinic.accounts.models import StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
+from ketamine_clinic.clinical.observations import ReadingError, check_reading
 from ketamine_clinic.clinical.session_safety import (
     ESCALATING_SYMPTOMS,
     LEVEL_EMERGENCY,
@@ -24,7 +25,6 @@ from ketamine_clinic.clinical.session_safety import (
     reading_alerts,
     symptom_alerts,
 )
-from ketamine_clinic.clinical.vitals import ReadingError, check_reading
 
 from .models import (
     AdverseEvent,
@@ -95,10 +95,10 @@ def vitals_record(
         errors["reading"] = "Enter at least one measure, score or symptom."
     if errors:
         raise ValidationError(errors)
-    limits = limits_for(session)
     with transaction.atomic():
         session = _locked(session)
-        _expect(session, *RECORDING, step="Recording vitals")
+        _expect(session, *RECORDING, step="Recording vitals", fresh=True)
+        limits = limits_for(session)
         when = _when(taken_at, session)
         reading = _reading_set(
             session,
@@ -114,8 +114,8 @@ def vitals_record(
         found += symptom_alerts(list(symptoms))
         alerts = [
             SessionAlert.objects.create(
-                clinic=session.clinic,
-                patient=session.patient,
+                clinic_id=session.clinic_id,
+                patient_id=session.patient_id,
                 session=session,
                 reading_set=reading,
                 code=a.code,

@@ -182,7 +182,7 @@ class VitalSignReading(AppendOnly):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     reading_set = models.ForeignKey(ReadingSet, on_delete=models.PROTECT, related_name="measures")
-    key = models.CharField(max_length=8)
+    key = models.CharField(max_length=12, help_text="clinical.observations.VITAL_SIGNS key")
     loinc = models.CharField(max_length=10)
     unit = models.CharField(max_length=10)
     value = models.DecimalField(max_digits=6, decimal_places=1)
@@ -536,3 +536,28 @@ class RemsMonitoringForm(models.Model):
 
     def __str__(self) -> str:
         return f"REMS PMF of session {self.session_id}"
+
+
+class LiverTest(AppendOnly):
+    """A periodic liver test over the course (racemic ketamine label: drug-induced liver injury
+    with repeated use, reference.md §1.9): when, its result, who recorded it."""
+
+    class Result(models.TextChoices):
+        NORMAL = "normal", "Normal"
+        ABNORMAL = "abnormal", "Abnormal"
+
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="liver_tests"
+    )
+    taken_on = models.DateField()
+    result = models.CharField(max_length=10, choices=Result.choices)
+    detail = models.CharField(max_length=300, blank=True, help_text="e.g. ALT 62 U/L")
+    recorded_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-taken_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"liver test {self.taken_on} ({self.result})"

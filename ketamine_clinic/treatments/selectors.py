@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from ketamine_clinic.accounts.models import StaffMember
@@ -14,8 +14,15 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.reads import find_one, read_many, read_one
 from ketamine_clinic.clinical.session_safety import next_reading_due
+from ketamine_clinic.inventory import services as ledger
 
-from .closing import Checklist, administration_ended_at, evaluate_discharge, unaccounted_mg
+from . import services
+from .closing import (
+    Checklist,
+    evaluate_discharge,
+    minimum_monitoring,
+    unaccounted_mg,
+)
 from .models import AdministrationEvent, ReadingSet, RemsMonitoringForm, TreatmentSession
 from .services import limits_for
 
@@ -55,39 +62,66 @@ def session_for(actor: StaffMember, session_id: int) -> TreatmentSession:
     )
 
 
+def _events(session: TreatmentSession) -> list[Any]:
+    """The administration events in time order (from the prefetch when there is one)."""
+    return sorted(session.administration_events.all(), key=lambda e: (e.at, e.pk))
+
+
+def _ended_at(session: TreatmentSession, events: list[Any]) -> datetime | None:
+    """As closing.administration_ended_at, from the events already read."""
+    if session.state in (
+        TreatmentSession.State.WAITING,
+        TreatmentSession.State.CHECKED_IN,
+        TreatmentSession.State.DOSING,
+    ):
+        return None
+    return events[-1].at if events else None
+
+
 def display_state(session: TreatmentSession, now: datetime | None = None) -> str:
     """The state as the nurse sees it: monitoring becomes "ready for discharge" once the
-    minimum time is up (the bedside checklist still decides)."""
+    minimum time is up (the discharge criterion "monitoring_time"; the bedside checklist still
+    decides)."""
     if session.state != TreatmentSession.State.MONITORING:
         return session.get_state_display()
-    criteria = evaluate_discharge(session, Checklist(), at=now)
-    if next(c for c in criteria if c.key == "monitoring_time").met:
-        return TreatmentSession.State.READY.label
+    ended = _ended_at(session, _events(session))
+    minimum, _ = minimum_monitoring(session)
+    if ended is not None:
+        minutes = int(((now or services._now()) - ended).total_seconds() // 60)
+        if minutes >= minimum:
+            return TreatmentSession.State.READY.label
     return session.get_state_display()
 
 
 def next_vitals_due(session: TreatmentSession) -> datetime | None:
     if session.state not in (TreatmentSession.State.DOSING, TreatmentSession.State.MONITORING):
         return None
-    events = list(session.administration_events.all())
+    events = _events(session)
     if not events:
         return None
-    last = session.readings.exclude(phase=ReadingSet.Phase.BASELINE).order_by("-taken_at").first()
+    taken = [r.taken_at for r in session.readings.all() if r.phase != ReadingSet.Phase.BASELINE]
     return next_reading_due(
         limits_for(session),
-        last_reading_at=last.taken_at if last else None,
+        last_reading_at=max(taken) if taken else None,
         administration_started_at=events[0].at,
-        administration_ended_at=administration_ended_at(session),
+        administration_ended_at=_ended_at(session, events),
     )
 
 
 def today_sessions(actor: StaffMember, day: date | None = None) -> list[TreatmentSession]:
-    """The day's sessions at the actor's clinics, in time order (one audited list read)."""
+    """The day's sessions at the actor's clinics, in time order (one audited list read), with
+    what the Today screen shows of each read in a few queries for the whole day."""
     day = day or timezone.localdate()
     qs: QuerySet[TreatmentSession] = (
         TreatmentSession.objects.filter(scheduled_at__date=day)
-        .select_related(*_RELATED)
-        .prefetch_related("administration_events", "alerts")
+        .select_related("clinic", "patient__clinic", *_RELATED)
+        .prefetch_related(
+            "administration_events",
+            "alerts",
+            Prefetch(
+                "readings", queryset=ReadingSet.objects.only("session_id", "phase", "taken_at")
+            ),
+        )
         .order_by("scheduled_at", "pk")
     )
     return read_many(
@@ -137,6 +171,7 @@ def session_data(session: TreatmentSession) -> dict[str, Any]:
             "steps": dose.steps,
             "container": dose.container.label,
             "ledger_entry": dose.dispense_id,
+            "given_mg": ledger.given_mg(dose.dispense),
             "unaccounted_mg": unaccounted_mg(session),
             "prepared_by": dose.prepared_by.username,
             "verified_by": dose.verified_by.username if dose.verified_by else None,

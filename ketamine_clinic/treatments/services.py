@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,14 +24,17 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import record
 from ketamine_clinic.clinical import dosing
+from ketamine_clinic.clinical.ledger import mg_text
+from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
+from ketamine_clinic.clinical.pump import Delivery
 from ketamine_clinic.clinical.session_safety import (
     GATE_STOP,
+    LEVEL_WARNING,
     MEDICATION_FLAGS,
     LimitsError,
     SessionLimits,
     bp_gate,
 )
-from ketamine_clinic.clinical.vitals import VITAL_SIGNS, ReadingError, check_reading
 from ketamine_clinic.inventory import services as ledger
 from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.measures import services as measures
@@ -42,6 +45,7 @@ from ketamine_clinic.plans import booking
 from ketamine_clinic.plans.models import Chair, PlannedSession, Protocol, Room, TreatmentPlan
 from ketamine_clinic.screening.services import treatment_readiness
 
+from . import course, given
 from .models import (
     AdministrationEvent,
     CheckIn,
@@ -50,6 +54,7 @@ from .models import (
     ReadingSet,
     RemsEnrolment,
     RoomReadinessCheck,
+    SessionAlert,
     TreatmentSession,
     TreatmentSettings,
     VitalSignReading,
@@ -57,7 +62,7 @@ from .models import (
 
 State = TreatmentSession.State
 ESKETAMINE = "intranasal"
-BASELINE_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
+BASELINE_KEYS = ("sbp", "dbp", "hr", "spo2", "rr", "temperature")
 
 
 def _now() -> datetime:
@@ -92,17 +97,35 @@ def settings_for(clinic_id: int) -> TreatmentSettings:
 def _locked(session: TreatmentSession) -> TreatmentSession:
     return (
         TreatmentSession.objects.select_for_update()
-        .select_related("protocol", "patient", "chair__room")
+        .select_related("clinic", "protocol", "patient", "chair__room")
         .get(pk=session.pk)
     )
 
 
-def _expect(session: TreatmentSession, *states: str, step: str) -> None:
-    """Refuse a step out of order (the session's state read afresh)."""
-    session.refresh_from_db()
+# What a session in each state needs next: a step refused out of order names it.
+NEXT_STEP: dict[str, str] = {
+    State.WAITING: "check the patient in first",
+    State.CHECKED_IN: "prepare, draw and verify the dose first",
+    State.DOSING: "record the administration to its end (the stop, or every device) first",
+    State.MONITORING: "the administration is over",
+    State.DISCHARGED: "the patient is discharged: sign the note",
+    State.SIGNED: "the note is signed and locked: corrections are addenda",
+    State.STOPPED: "the session was stopped",
+    State.CANCELLED: "the session was cancelled",
+}
+
+
+def _expect(session: TreatmentSession, *states: str, step: str, fresh: bool = False) -> None:
+    """Refuse a step out of order (the session's state read afresh, unless `fresh`: just
+    locked), naming what comes first."""
+    if not fresh:
+        session.refresh_from_db()
     if session.state not in states:
         raise ValidationError(
-            {"state": f"{step} is not possible while the session is {session.get_state_display()}."}
+            {
+                "state": f"{step} is not possible while the session is "
+                f"{session.get_state_display()}: {NEXT_STEP[session.state]}."
+            }
         )
 
 
@@ -413,6 +436,11 @@ def _check_in_problems(
         errors["rems"] = "Enrol the patient in the esketamine REMS before the first dose (§2.5)."
     if data.pre_dose_moaas is None or not 0 <= data.pre_dose_moaas <= 5:
         errors["pre_dose_moaas"] = "Give the pre-dose MOAA/S (0–5)."
+    if course.bladder_question_due(session) and data.answers.get(course.BLADDER_KEY) is None:
+        every = session.protocol.bladder_check_every_sessions
+        errors[course.BLADDER_KEY] = (
+            f"Ask about bladder symptoms (every {every} sessions, {course.INTERVAL_NOTE})."
+        )
     return errors
 
 
@@ -432,8 +460,8 @@ def _reading_set(
     **extra: Any,
 ) -> ReadingSet:
     reading = ReadingSet.objects.create(
-        clinic=session.clinic,
-        patient=session.patient,
+        clinic_id=session.clinic_id,
+        patient_id=session.patient_id,
         session=session,
         phase=phase,
         taken_at=taken_at,
@@ -442,12 +470,12 @@ def _reading_set(
     )
     VitalSignReading.objects.bulk_create(
         VitalSignReading(
-            clinic=session.clinic,
-            patient=session.patient,
+            clinic_id=session.clinic_id,
+            patient_id=session.patient_id,
             reading_set=reading,
             key=key,
             loinc=VITAL_SIGNS[key].loinc,
-            unit=VITAL_SIGNS[key].unit,
+            unit=VITAL_SIGNS[key].ucum,
             value=value,
             taken_at=taken_at,
         )
@@ -470,7 +498,7 @@ def check_in(
         errors["readiness"] = " ".join(readiness.problems)
     missing = [k for k in BASELINE_KEYS if data.baseline.get(k) is None]
     for key in missing:
-        errors[key] = f"{VITAL_SIGNS[key].label} is needed for the baseline."
+        errors[key] = f"{VITAL_SIGNS[key].name} is needed for the baseline."
     try:
         baseline = check_reading({k: data.baseline.get(k) for k in BASELINE_KEYS})
     except ReadingError as error:
@@ -511,9 +539,21 @@ def check_in(
             readiness={"ready": readiness.ready, "problems": readiness.problems},
             urine_drug_screen=data.urine_drug_screen,
         )
-        _reading_set(
+        baseline_reading = _reading_set(
             session, actor, ReadingSet.Phase.BASELINE, now, baseline, moaas=data.pre_dose_moaas
         )
+        if data.answers.get(course.BLADDER_KEY):
+            SessionAlert.objects.create(
+                clinic=session.clinic,
+                patient=session.patient,
+                session=session,
+                reading_set=baseline_reading,
+                code=course.BLADDER_KEY,
+                level=LEVEL_WARNING,
+                message="Bladder symptoms reported at check-in: the prescriber reviews them.",
+                source="Spravato PI §5.9; racemic ketamine label: cystitis (reference.md §1.9)",
+                raised_at=now,
+            )
         session.state = State.CHECKED_IN
         session.checked_in_at = now
         session.bp_gate_level = gate.level
@@ -812,14 +852,22 @@ def administration_record(
     rate_ml_per_h: Decimal | None = None,
     continuous_oximetry: bool = False,
     note: str = "",
+    signature: str = "",
 ) -> AdministrationEvent:
     """Record start, pause, resume, rate change or stop of an infusion, or one esketamine
     device (5 minutes apart, reference.md §2.1). The start needs a verified (and, if needed,
-    signed-off) dose and the room's readiness check of the day."""
+    signed-off) dose and the room's readiness check of the day. A stop with drug left in the
+    bag lowers the ledger's mg given to what was infused (signed by the recorder): the rest is
+    then unaccounted for until it is wasted with a witness."""
     require(actor, Perm.SESSION_RECORD, session.clinic, session.patient)
     note = _text(note, "note", 300)
     if kind not in AdministrationEvent.Kind.values:
         raise ValidationError({"kind": "Choose start, pause, resume, rate change, stop or device."})
+    signed = None
+    if kind == "stop" and _stopped_early(session, _when(at, session, "at")) is not None:
+        if not signature:
+            raise ValidationError({"signature": _early_stop_message(session, at)})
+        signed = ledger.sign(actor, signature, "signature", by=actor, clinic=session.clinic)
     with transaction.atomic():
         session = _locked(session)
         _expect(session, State.DOSING, step="Recording the administration")
@@ -885,6 +933,7 @@ def administration_record(
                 fields.append("continuous_oximetry")
             if kind == "stop":
                 session.state = State.MONITORING
+                _correct_given(session, actor, signed, when)
         session.save(update_fields=fields)
         record(
             actor=actor,
@@ -908,4 +957,60 @@ def _event(
         note=note,
         recorded_by=actor,
         **extra,
+    )
+
+
+def _stopped_early(session: TreatmentSession, when: datetime) -> Delivery | None:
+    """What the bag delivered if stopped at `when`, when that leaves drug in it; else None."""
+    dose_row = getattr(session, "dose", None)
+    if dose_row is None or session.is_esketamine:
+        return None
+    events = list(session.administration_events.order_by("at", "pk"))
+    if not events or when < events[-1].at:
+        return None
+    stop = AdministrationEvent(kind="stop", at=when)
+    delivery = given.infusion_delivery(dose_row, [*events, stop], when)
+    return delivery if delivery is not None and not delivery.complete else None
+
+
+def _given_in_ledger_steps(session: TreatmentSession, delivery: Delivery) -> Decimal:
+    decimals = min(session.dose.container.lot.product.quantity_decimals, 3)
+    return delivery.mg.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _early_stop_message(session: TreatmentSession, at: datetime | None) -> str:
+    delivery = _stopped_early(session, _when(at, session, "at"))
+    infused = _given_in_ledger_steps(session, delivery) if delivery else Decimal(0)
+    return (
+        f"The infusion stops with drug left in the bag: {mg_text(infused)} of "
+        f"{mg_text(session.dose.dose_mg)} mg infused. Sign (your password or code) to record "
+        "what was given in the ledger; the rest is then wasted with a witness."
+    )
+
+
+def _correct_given(
+    session: TreatmentSession, actor: StaffMember, signed: Any, when: datetime
+) -> None:
+    """At an early stop, lower the ledger's mg given to what was infused (in the same
+    transaction as the stop)."""
+    delivery = _stopped_early(session, when)
+    if delivery is None:
+        return
+    if signed is None:
+        raise ValidationError({"signature": _early_stop_message(session, when)})
+    infused = _given_in_ledger_steps(session, delivery)
+    if infused >= ledger.given_mg(session.dose.dispense):
+        return
+    minutes = sum((s.end_min - s.start_min for s in delivery.segments), Decimal(0))
+    ledger.administration_correct(
+        actor=actor,
+        signature=signed,
+        dispense=session.dose.dispense,
+        given_mg_now=infused,
+        reason="infusion stopped early: the rest stayed in the bag",
+        details={
+            "infused_minutes": mg_text(minutes.quantize(Decimal("0.1"))),
+            "planned_minutes": mg_text(session.dose.minutes),
+            "stopped_at": when.isoformat(),
+        },
     )

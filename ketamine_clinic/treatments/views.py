@@ -23,17 +23,20 @@ from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.reads import find_one
 from ketamine_clinic.clinical.session_safety import (
     ESCALATING_SYMPTOMS,
+    LEVEL_EMERGENCY,
     MEDICATION_FLAGS,
     SIDE_EFFECTS,
 )
 from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.patients.chart import chart_context
+from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.plans.models import Room
 
-from . import closing, documents, flowsheet, selectors, services
+from . import closing, course, documents, flowsheet, given, selectors, services
 from .charts import vitals_chart
 from .models import (
     AdverseEvent,
+    LiverTest,
     RemsMonitoringForm,
     RoomReadinessCheck,
     SessionAlert,
@@ -41,7 +44,7 @@ from .models import (
 )
 
 State = TreatmentSession.State
-VITAL_FIELDS = ("sbp", "dbp", "hr", "spo2", "rr", "temp")
+VITAL_FIELDS = ("sbp", "dbp", "hr", "spo2", "rr", "temperature")
 
 
 def _decimal(post: Any, name: str) -> Decimal | None:
@@ -90,29 +93,79 @@ def _staff(session: TreatmentSession, username: str, field: str) -> StaffMember:
 def today(request: StaffRequest) -> HttpResponse:
     """The day's sessions with their state and the time of each next vitals reading."""
     require(request.user, Perm.SESSION_VIEW)
+    sessions = selectors.today_sessions(request.user)
+    open_alerts = {s.pk: [a for a in s.alerts.all() if not a.outcome_at] for s in sessions}
     rows = [
         {
             "session": s,
             "state": selectors.display_state(s),
             "next_due": selectors.next_vitals_due(s),
-            "alerts": [a for a in s.alerts.all() if not a.outcome_at],
+            "alerts": open_alerts[s.pk],
         }
-        for s in selectors.today_sessions(request.user)
+        for s in sessions
     ]
-    return render(request, "treatments/today.html", {"rows": rows, "now": timezone.now()})
+    prescriber_needed = [
+        (s, a) for s in sessions for a in open_alerts[s.pk] if a.level == LEVEL_EMERGENCY
+    ]
+    return render(
+        request,
+        "treatments/today.html",
+        {"rows": rows, "now": timezone.now(), "prescriber_needed": prescriber_needed},
+    )
 
 
 @login_required
 def patient_sessions(request: StaffRequest, patient_id: int) -> HttpResponse:
+    """The patient's sessions, with the course's bladder answers and liver tests."""
     context = chart_context(request, patient_id, "sessions")
     patient = context["patient"]
-    context["sessions"] = (
+    sessions = list(
         TreatmentSession.objects.for_actor(request.user, Perm.SESSION_VIEW)
         .filter(patient=patient)
-        .select_related("protocol")
+        .select_related("protocol", "checkin")
         .order_by("-scheduled_at")
     )
+    latest = sessions[0] if sessions else None
+    context.update(
+        sessions=sessions,
+        bladder_answers=[
+            (s, s.checkin.answers[course.BLADDER_KEY])
+            for s in sessions
+            if hasattr(s, "checkin") and course.BLADDER_KEY in s.checkin.answers
+        ],
+        liver=course.liver_status(patient, latest.protocol) if latest else None,
+        liver_tests=patient.liver_tests.select_related("recorded_by"),
+        liver_results=LiverTest.Result.choices,
+        interval_note=course.INTERVAL_NOTE,
+        today=timezone.localdate(),
+        errors=request.session.pop("liver_errors", None),
+    )
     return render(request, "treatments/patient_sessions.html", context)
+
+
+@login_required
+@require_POST
+def liver_test_add(request: StaffRequest, patient_id: int) -> HttpResponse:
+    """Record a liver test from the Sessions tab."""
+    patient = find_one(request.user, Perm.SESSION_RECORD, Patient.objects.all(), pk=patient_id)
+    try:
+        raw = (request.POST.get("taken_on") or "").strip()
+        try:
+            taken_on = date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError({"taken_on": "Give the date as YYYY-MM-DD."}) from None
+        course.liver_test_record(
+            actor=request.user,
+            patient=patient,
+            taken_on=taken_on,
+            result=request.POST.get("result", ""),
+            detail=request.POST.get("detail", ""),
+        )
+    except ValidationError as error:
+        request.session["liver_errors"] = [
+            (f, m) for f, ms in error.message_dict.items() for m in ms
+        ]
+    return redirect("treatments:patient", patient_id=patient.pk)
 
 
 def _step_for(session: TreatmentSession) -> str:
@@ -149,6 +202,11 @@ def session_page(request: StaffRequest, session_id: int) -> HttpResponse:
         "data": data,
         "step": _step_for(session),
         "chart": chart,
+        "prediction": given.session_prediction(session),
+        "bladder_due": session.state == State.WAITING and course.bladder_question_due(session),
+        "bladder_question": course.BLADDER_QUESTION,
+        "liver": course.liver_status(session.patient, session.protocol),
+        "interval_note": course.INTERVAL_NOTE,
         "containers": containers,
         "limits": services.limits_for(session).table(),
         "settings": services.settings_for(session.clinic_id),
@@ -226,7 +284,9 @@ def _check_in(request: StaffRequest, session: TreatmentSession) -> None:
         *services.RECHECK_NO,
         "nasal_steroid_or_decongestant_within_1h",
     ]
-    answers = {k: _yes(post, k) for k in keys}
+    answers: dict[str, bool] = {k: _yes(post, k) for k in keys}
+    if post.get(course.BLADDER_KEY) in ("yes", "no"):
+        answers[course.BLADDER_KEY] = post[course.BLADDER_KEY] == "yes"
     services.check_in(
         actor=request.user,
         session=session,
@@ -282,6 +342,7 @@ def _administration(request: StaffRequest, session: TreatmentSession) -> None:
         at=_time(post, "at"),
         rate_ml_per_h=_decimal(post, "rate_ml_per_h"),
         continuous_oximetry=_yes(post, "continuous_oximetry"),
+        signature=post.get("signature", ""),
     )
 
 

@@ -45,6 +45,7 @@ GOOD = {
     "psychosis_or_mania": False,
     "alcohol_or_drugs_today": False,
     "possible_pregnancy": False,
+    "bladder_symptoms": False,
 }
 ALL_MET = closing.Checklist(
     alert_and_oriented=True,
@@ -196,7 +197,7 @@ def _run(
                     "hr": Decimal(72),
                     "spo2": Decimal(98),
                     "rr": Decimal(14),
-                    "temp": Decimal("36.7"),
+                    "temperature": Decimal("36.7"),
                 },
                 pre_dose_moaas=5,
                 weight_kg=weight.weight_kg if weight else Decimal(75),

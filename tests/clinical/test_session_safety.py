@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from ketamine_clinic.clinical.observations import VITAL_SIGNS, ReadingError, check_reading
 from ketamine_clinic.clinical.session_safety import (
     CLINIC_POLICY,
     PERIOPERATIVE,
@@ -19,7 +20,6 @@ from ketamine_clinic.clinical.session_safety import (
     reading_alerts,
     symptom_alerts,
 )
-from ketamine_clinic.clinical.vitals import VITAL_SIGNS, ReadingError, check_reading
 
 LIMITS = SessionLimits()
 
@@ -149,19 +149,21 @@ def test_plausibility_at_the_edges(key: str, low: int, high: int) -> None:
 
 
 def test_temperature_and_diastolic_above_systolic() -> None:
-    assert check_reading({"temp": D("30.0")})["temp"] == D(30)
+    assert check_reading({"temperature": D("30.0")})["temperature"] == D(30)
     with pytest.raises(ReadingError):
-        check_reading({"temp": D("44.1")})
+        check_reading({"temperature": D("44.1")})
     with pytest.raises(ReadingError) as error:
         check_reading({"sbp": D(100), "dbp": D(101)})
-    assert error.value.errors == {"dbp": "Diastolic BP cannot be above systolic BP."}
+    assert error.value.errors == {
+        "dbp": "Diastolic blood pressure cannot be above systolic blood pressure."
+    }
     assert check_reading({"sbp": D(100), "dbp": D(100)})
 
 
 def test_codes_are_loinc_and_ucum() -> None:
-    assert (VITAL_SIGNS["sbp"].loinc, VITAL_SIGNS["sbp"].unit) == ("8480-6", "mm[Hg]")
+    assert (VITAL_SIGNS["sbp"].loinc, VITAL_SIGNS["sbp"].ucum) == ("8480-6", "mm[Hg]")
     assert VITAL_SIGNS["spo2"].loinc == "59408-5"
-    assert VITAL_SIGNS["temp"].unit == "Cel"
+    assert VITAL_SIGNS["temperature"].ucum == "Cel"
 
 
 def test_next_reading_every_10_during_every_15_after() -> None:

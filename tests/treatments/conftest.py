@@ -120,6 +120,7 @@ GOOD_ANSWERS = {
     "psychosis_or_mania": False,
     "alcohol_or_drugs_today": False,
     "possible_pregnancy": False,
+    "bladder_symptoms": False,
 }
 BASELINE = {
     "sbp": Decimal(128),
@@ -127,7 +128,7 @@ BASELINE = {
     "hr": Decimal(72),
     "spo2": Decimal(98),
     "rr": Decimal(14),
-    "temp": Decimal("36.8"),
+    "temperature": Decimal("36.8"),
 }
 
 

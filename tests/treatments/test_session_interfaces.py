@@ -29,9 +29,10 @@ def test_api_runs_the_steps_and_names_fields(world, bay, client, token_for):
         nurse,
     )
     assert bad.status_code == 422
-    assert {"field": "spo2", "message": "SpO2 must be between 50 and 100 %."} in bad.json()[
-        "errors"
-    ]
+    assert {
+        "field": "spo2",
+        "message": "Oxygen saturation by pulse oximetry must be between 50 and 100 %.",
+    } in bad.json()["errors"]
     ok = _post(
         client,
         f"{base}/check-in",
@@ -92,7 +93,7 @@ def test_today_and_session_pages(world, bay, login):
     resp = client.post(f"/sessions/{session.pk}/vitals/", {"sbp": "40", "dbp": "30"})
     assert resp.status_code == 302
     page = client.get(f"/sessions/{session.pk}/")
-    assert b"Systolic BP must be between 50 and 300 mmHg." in page.content
+    assert b"Systolic blood pressure must be between 50 and 300 mm Hg." in page.content
     chart = client.get(f"/patients/{world.patient1.pk}/")
     assert b"Sessions" in chart.content
     assert client.get(f"/sessions/patient/{world.patient1.pk}/").status_code == 200
