@@ -21,20 +21,6 @@ from tests.treatments.test_session_flow import _dosed
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(autouse=True)
-def consent_templates(transactional_db: None) -> None:
-    """Put back the product's consent templates (a data migration's rows), which an earlier
-    live-server test's flush removed."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module(
-        "ketamine_clinic.screening.migrations.0002_default_consent_templates"
-    )
-    migration.create(apps, None)
-
-
 def _discharge(page: Page) -> None:
     step = page.locator("#step-discharge")
     for label in ("Alert and oriented", "Nausea controlled", "Escort present"):
@@ -46,6 +32,7 @@ def _discharge(page: Page) -> None:
 
 def test_chest_pain_alerts_the_prescriber_and_holds_discharge(
     live_server,
+    product_consent_texts,
     world,
     bay,  # noqa: F811
     clock,  # noqa: F811
