@@ -171,6 +171,7 @@ ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "ketamine_clinic.accounts.adapter.ClinicAccountAdapter"
+ACCOUNT_FORMS = {"login": "ketamine_clinic.accounts.forms.LoginForm"}
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_PREVENT_ENUMERATION = True
