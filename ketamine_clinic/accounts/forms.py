@@ -46,7 +46,7 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, required=False, help_text="What this token is for")
 
 
-class LoginForm(allauth_forms.LoginForm):
+class LoginForm(allauth_forms.LoginForm):  # type: ignore[misc]  # allauth is untyped
     """allauth's sign-in form, with the cursor starting in Username."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

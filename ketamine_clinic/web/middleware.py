@@ -85,7 +85,7 @@ class ClinicTimeZoneMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
             zone = (
-                user.memberships.filter(is_active=True)  # type: ignore[union-attr]
+                user.memberships.filter(is_active=True)
                 .order_by("clinic__name")
                 .values_list("clinic__timezone", flat=True)
                 .first()
