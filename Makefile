@@ -24,6 +24,7 @@ serve: install
 
 browser:
 	@scripts/ensure-chromium.sh
+	@scripts/ensure-axe.sh
 
 test: install browser
 	$(BIN)/pytest

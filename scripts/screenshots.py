@@ -517,6 +517,15 @@ def take_screenshots(
         "aria-current", "page"
     )
     shoot(page, "05-chart-weights")
+    weights_tab = page.url
+    # A weight far from the last one is asked to be confirmed (not confirmed here: the demo's
+    # weights stay as they are).
+    latest = page.locator("table tbody tr").first.locator("td").nth(1).inner_text()
+    page.get_by_label("Weight (kg)").fill(f"{float(latest) * 2.2046:.1f}")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_label("Yes, this weight is right: record it")).to_be_visible()
+    shoot(page, "30-weight-confirm")
+    page.goto(weights_tab)
     pk_screenshots(page, base)
 
     page.goto(f"{base}/patients/new/")

@@ -134,7 +134,7 @@ def test_latest_weight_drives_the_summary(world):
 def test_weight_edges(world, kg, ok):
     if ok:
         row = services.weight_record(
-            actor=world.nurse, patient=world.patient1, weight_kg=Decimal(kg)
+            actor=world.nurse, patient=world.patient1, weight_kg=Decimal(kg), confirm_jump=True
         )
         assert row.weight_kg == Decimal(kg)
     else:

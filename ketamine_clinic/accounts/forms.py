@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import forms as allauth_forms
 from django import forms
 from django.db.models import QuerySet
 
@@ -43,3 +44,11 @@ class AcceptInvitationForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, required=False, help_text="What this token is for")
+
+
+class LoginForm(allauth_forms.LoginForm):  # type: ignore[misc]  # allauth is untyped
+    """allauth's sign-in form, with the cursor starting in Username."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].widget.attrs["autofocus"] = True

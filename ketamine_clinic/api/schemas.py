@@ -53,6 +53,9 @@ class WeightIn(Strict):
     weight_kg: Decimal
     height_cm: Decimal | None = None
     measured_at: datetime | None = None
+    # True to record a weight that differs from the previous one by more than the clinic's
+    # share (default 10%) or by the kg/lb factor; without it such a weight answers 422.
+    confirm_jump: bool = False
 
 
 class IndicationIn(Strict):

@@ -95,3 +95,42 @@ def body_mass_index(weight_kg: Decimal, height_cm: Decimal) -> BodyMassIndex:
             category = name
             break
     return BodyMassIndex(value, category)
+
+
+# A weight that drives a dose is confirmed when it jumps (issue #16 §2). The international pound
+# is exactly 0.45359237 kg (International Yard and Pound Agreement, 1959), so a weight typed in
+# the wrong unit is off by a factor of 2.2046. The default share (10%) and the tolerance on the
+# factor (5%) are clinic policy defaults, no published source.
+KG_PER_LB = Decimal("0.45359237")
+WEIGHT_JUMP_SHARE_DEFAULT = Decimal("0.10")
+UNIT_SWAP_TOLERANCE = Decimal("0.05")
+
+
+@dataclass(frozen=True)
+class WeightJump:
+    """A new weight far from the previous one: by more than the share, or by the kg/lb factor."""
+
+    previous_kg: Decimal
+    new_kg: Decimal
+    change: Decimal  # signed fraction of the previous weight, e.g. -0.181
+    units_swapped: bool
+
+    def describe(self) -> str:
+        """Say how the new weight differs from the previous one, in a nurse's words."""
+        percent = (self.change * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        text = f"{self.new_kg} kg is {abs(percent)}% {'above' if percent > 0 else 'below'} "
+        text += f"the previous weight, {self.previous_kg} kg"
+        if self.units_swapped:
+            text += " (a factor of about 2.2: were kilograms and pounds swapped?)"
+        return text
+
+
+def weight_jump(previous_kg: Decimal, new_kg: Decimal, share: Decimal) -> WeightJump | None:
+    """Return the jump from the previous weight to the new one, or None if it is within share."""
+    change = (new_kg - previous_kg) / previous_kg
+    ratio = max(new_kg, previous_kg) / min(new_kg, previous_kg)
+    lb_per_kg = 1 / KG_PER_LB
+    swapped = abs(ratio - lb_per_kg) <= UNIT_SWAP_TOLERANCE * lb_per_kg
+    if not swapped and abs(change) <= share:
+        return None
+    return WeightJump(previous_kg, new_kg, change, swapped)

@@ -77,6 +77,7 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
             "next_up": next_up,
             "token": token,
             "expires_at": link.expires_at,
+            "time_zone": link.clinic.timezone,
             "crisis": _crisis_text(link),
         },
     )

@@ -41,7 +41,8 @@ def open_alerts_for_chart(patient: Patient, viewer: StaffMember | None) -> list[
     return [
         ChartAlert(
             "danger",
-            f"Safety alert: {alert.reason} ({alert.opened_at:%Y-%m-%d %H:%M})"
+            f"Safety alert: {alert.reason} "
+            f"({timezone.localtime(alert.opened_at):%Y-%m-%d %H:%M %Z})"
             if detailed
             else "Open safety alert: a prescriber must review it; tell the clinical team if "
             "the patient is here or calls.",

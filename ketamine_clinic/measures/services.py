@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -333,7 +334,7 @@ def _send_link_mail(link: SelfReportLink, patient: Patient, clinic: Clinic, url:
             f"Hello {patient.first_name_to_address},\n\n{clinic.name} asks you to answer a few "
             f"short questionnaires before your next visit. Open this link on your phone or "
             f"computer:\n\n{url}\n\nThe link works once, until "
-            f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}.\n"
+            f"{timezone.localtime(link.expires_at, ZoneInfo(clinic.timezone)):%Y-%m-%d %H:%M %Z}.\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[link.emailed_to],

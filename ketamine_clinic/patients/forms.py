@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -67,15 +68,32 @@ class PatientRegisterForm(PatientForm):
 
 
 class WeightForm(forms.ModelForm[WeightMeasurement]):
+    # Hidden until the service asks to confirm a weight far from the previous one.
+    confirm_jump = forms.BooleanField(
+        required=False,
+        label="Yes, this weight is right: record it",
+        widget=forms.HiddenInput,
+    )
+
     class Meta:
         model = WeightMeasurement
         fields = ["weight_kg", "height_cm", "measured_at"]
         widgets = {"measured_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
         help_texts = {"measured_at": "Leave empty for now."}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, jump_share: Decimal | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["measured_at"].required = False
+        if jump_share is not None:
+            self.fields["weight_kg"].help_text = (
+                f"A change of more than {jump_share * 100:.0f}% from the previous weight "
+                "(clinic default 10%) or a kg/lb mix-up is asked to be confirmed."
+            )
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if field == "confirm_jump":
+            self.fields["confirm_jump"].widget = forms.CheckboxInput()
+        super().add_error(field, error)
 
 
 class IndicationForm(forms.ModelForm[Indication]):

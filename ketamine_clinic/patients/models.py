@@ -6,9 +6,11 @@ Every row carries its clinic: it scopes every query and is the future shard key.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from ketamine_clinic.accounts.scoping import ClinicScopedQuerySet
@@ -233,3 +235,26 @@ class CareTeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} ({self.responsibility})"
+
+
+class PatientChartSettings(models.Model):
+    """One clinic's chart policy: when a new weight must be confirmed (issue #16 §2)."""
+
+    clinic = models.OneToOneField(
+        "accounts.Clinic", on_delete=models.PROTECT, related_name="chart_settings"
+    )
+    weight_jump_share = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        default=anthropometrics.WEIGHT_JUMP_SHARE_DEFAULT,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.50"))],
+        help_text="ask to confirm a weight that differs from the previous one by more than this "
+        "share (clinic policy default 0.10, no published source)",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"chart settings of clinic {self.clinic_id}"

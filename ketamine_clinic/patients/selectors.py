@@ -114,8 +114,12 @@ def patient_for(actor: StaffMember, patient_id: int) -> Patient:
 
 @dataclass(frozen=True)
 class ChartAlert:
-    level: str  # "danger", "warning", "info"
+    level: str  # "danger", "warning", "info"; "info" is a reminder, not an alert
     text: str
+
+    @property
+    def is_reminder(self) -> bool:
+        return self.level == "info"
 
 
 # Later capabilities (safety alerts, eligibility, consent) add a provider here. A provider gets
@@ -147,6 +151,21 @@ class ChartSummary:
     latest_height_cm: Decimal | None
     bmi: anthropometrics.BodyMassIndex | None
     alerts: list[ChartAlert] = field(default_factory=list)
+
+    @property
+    def safety_alerts(self) -> list[ChartAlert]:
+        """The alerts the header counts and colours (a reminder is shown apart)."""
+        return [alert for alert in self.alerts if not alert.is_reminder]
+
+    @property
+    def reminders(self) -> list[ChartAlert]:
+        return [alert for alert in self.alerts if alert.is_reminder]
+
+    @property
+    def alert_level(self) -> str:
+        """The header's colour for the open alerts: "danger", "warn" or "" when there are none."""
+        levels = {alert.level for alert in self.safety_alerts}
+        return "danger" if "danger" in levels else "warn" if levels else ""
 
 
 def chart_summary(

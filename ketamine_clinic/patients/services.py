@@ -19,10 +19,17 @@ from ketamine_clinic.accounts.models import Clinic, Organization, StaffMember
 from ketamine_clinic.accounts.permissions import Perm
 from ketamine_clinic.audit.actions import Action
 from ketamine_clinic.audit.services import diff, record
-from ketamine_clinic.clinical import icd10
+from ketamine_clinic.clinical import anthropometrics, icd10
 from ketamine_clinic.common.limits import datetime_problem
 
-from .models import CareTeamMember, Indication, MedicationStatement, Patient, WeightMeasurement
+from .models import (
+    CareTeamMember,
+    Indication,
+    MedicationStatement,
+    Patient,
+    PatientChartSettings,
+    WeightMeasurement,
+)
 
 # Identity and contact fields: front desk may edit them (Perm.PATIENT_REGISTER).
 REGISTRATION_FIELDS = (
@@ -144,12 +151,34 @@ def patient_update(*, actor: StaffMember, patient: Patient, changes: Mapping[str
     return locked
 
 
+def weight_jump_share(clinic: Clinic) -> Decimal:
+    """The share of change past which the clinic asks to confirm a new weight (default 10%)."""
+    row = PatientChartSettings.objects.filter(clinic=clinic).first()
+    return row.weight_jump_share if row else anthropometrics.WEIGHT_JUMP_SHARE_DEFAULT
+
+
+def weight_jump_for(
+    patient: Patient, weight_kg: Decimal, measured_at: datetime
+) -> anthropometrics.WeightJump | None:
+    """How far a new weight is from the one before it in time (else the one after it)."""
+    weights = patient.weights.order_by("-measured_at", "-id")
+    previous = (
+        weights.filter(measured_at__lte=measured_at).first()
+        or weights.filter(measured_at__gt=measured_at).last()
+    )
+    if previous is None:
+        return None
+    share = weight_jump_share(patient.clinic)
+    return anthropometrics.weight_jump(previous.weight_kg, weight_kg, share)
+
+
 def _weight_record(
     actor: StaffMember,
     patient: Patient,
     weight_kg: Decimal,
     height_cm: Decimal | None,
     measured_at: datetime,
+    confirm_jump: bool = False,
 ) -> WeightMeasurement:
     if timezone.is_naive(measured_at):
         raise ValidationError(
@@ -171,6 +200,16 @@ def _weight_record(
         recorded_by=actor,
     )
     row.full_clean()
+    jump = weight_jump_for(patient, weight_kg, measured_at)
+    if jump is not None and not confirm_jump:
+        share = weight_jump_share(patient.clinic) * 100
+        raise ValidationError(
+            {
+                "confirm_jump": f"Confirm this weight: {jump.describe()}. The clinic asks to "
+                f"confirm a change of more than {share:.0f}% (clinic policy default 10%, no "
+                "published source) because doses are computed from the latest weight."
+            }
+        )
     row.save()
     record(
         actor=actor,
@@ -178,6 +217,17 @@ def _weight_record(
         patient=patient,
         obj=row,
         changes=diff({}, {"weight_kg": row.weight_kg, "height_cm": row.height_cm}),
+        detail=(
+            {
+                "confirmed_jump": {
+                    "previous_kg": str(jump.previous_kg),
+                    "change": f"{jump.change:.3f}",
+                    "units_swapped": jump.units_swapped,
+                }
+            }
+            if jump is not None
+            else None
+        ),
     )
     return row
 
@@ -189,11 +239,19 @@ def weight_record(
     weight_kg: Decimal,
     height_cm: Decimal | None = None,
     measured_at: datetime | None = None,
+    confirm_jump: bool = False,
 ) -> WeightMeasurement:
-    """Record a weight (and optionally a height); doses are computed from the latest weight."""
+    """Record a weight (and optionally a height); doses are computed from the latest weight.
+
+    A weight that differs from the previous one by more than the clinic's share, or by the
+    kg/lb factor, is refused (field `confirm_jump`, naming the previous weight) unless
+    `confirm_jump`; the confirmation is kept on the audit row.
+    """
     require(actor, Perm.CHART_CLINICAL_EDIT, patient.clinic, patient)
     with transaction.atomic():
-        return _weight_record(actor, patient, weight_kg, height_cm, measured_at or _now())
+        return _weight_record(
+            actor, patient, weight_kg, height_cm, measured_at or _now(), confirm_jump
+        )
 
 
 def indication_add(

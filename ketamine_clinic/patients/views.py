@@ -91,8 +91,10 @@ def chart_weights(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = selectors.patient_for(request.user, patient_id)
     require(request.user, Perm.CHART_CLINICAL_VIEW, patient.clinic, patient)
     context = chart_context(request, patient_id, "weights")
+    patient = context["patient"]
     context.update(
-        weights=context["patient"].weights.select_related("recorded_by"), weight_form=WeightForm()
+        weights=patient.weights.select_related("recorded_by"),
+        weight_form=WeightForm(jump_share=services.weight_jump_share(patient.clinic)),
     )
     return render(request, "patients/chart_weights.html", context)
 
@@ -158,6 +160,7 @@ def weight_add(request: StaffRequest, patient_id: int) -> HttpResponse:
             weight_kg=data["weight_kg"],
             height_cm=data["height_cm"],
             measured_at=data["measured_at"],
+            confirm_jump=data["confirm_jump"],
         )
         return f"Recorded {row.weight_kg} kg."
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from ketamine_clinic.common.http import is_trusted_proxy
 
@@ -66,3 +68,33 @@ class ContentSecurityPolicyMiddleware:
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class ClinicTimeZoneMiddleware:
+    """Show times in the staff member's clinic's time zone (issue #16 §3).
+
+    Templates convert aware datetimes to the active zone; the API keeps ISO 8601 with offsets.
+    A staff member of several clinics sees the zone of the first (by name) of their clinics.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+            zone = (
+                user.memberships.filter(is_active=True)
+                .order_by("clinic__name")
+                .values_list("clinic__timezone", flat=True)
+                .first()
+            )
+        if zone:
+            timezone.activate(ZoneInfo(zone))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -517,8 +518,10 @@ def test_the_count_interval_page_sets_it_for_the_chosen_clinic_only(world, stock
     assert settings_for(world.clinic2).count_every_hours == 24
     # The stock page counts from the new interval: the receipt, then 8 hours.
     first = LedgerEntry.objects.filter(clinic=world.clinic1).order_by("seq").first()
-    due = timezone.localtime(first.occurred_at + timedelta(hours=8))
-    assert f"{due:%Y-%m-%d %H:%M}" in page.get("/inventory/").content.decode()
+    # Shown in the clinic's time zone, with its abbreviation (issue #16 §3).
+    zone = ZoneInfo(world.clinic1.timezone)
+    due = timezone.localtime(first.occurred_at + timedelta(hours=8), zone)
+    assert f"{due:%Y-%m-%d %H:%M %Z}" in page.get("/inventory/").content.decode()
 
 
 # --- end to end --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -398,7 +399,8 @@ def test_the_stock_page_says_when_the_next_count_is_due(world, stock, login):
     )
     due = count.counted_at + timedelta(hours=8)
     body = login(world.nurse).get("/inventory/").content.decode()
-    assert f"Next count due by {timezone.localtime(due):%Y-%m-%d %H:%M} UTC" in body
+    local = timezone.localtime(due, ZoneInfo(world.clinic1.timezone))  # the clinic's zone
+    assert f"Next count due by {local:%Y-%m-%d %H:%M %Z}" in body
 
 
 def test_reading_the_ledger_is_audited(world, stock, login):
@@ -416,8 +418,9 @@ def test_reading_the_ledger_is_audited(world, stock, login):
 def test_counts_and_the_inventory_are_due_from_the_first_day_drug_is_held(world, stock, login):
     first = LedgerEntry.objects.get(seq=1).occurred_at  # the receipt; nothing counted yet
     body = login(world.nurse).get("/inventory/").content.decode()
-    count_due = timezone.localtime(first + timedelta(hours=24))  # the default interval
-    assert f"Next count due by {count_due:%Y-%m-%d %H:%M} UTC" in body
+    zone = ZoneInfo(world.clinic1.timezone)
+    count_due = timezone.localtime(first + timedelta(hours=24), zone)  # the default interval
+    assert f"Next count due by {count_due:%Y-%m-%d %H:%M %Z}" in body
     assert f"Biennial inventory due by {timezone.localdate(first):%Y-%m-%d}" in body
     services.count_record(
         actor=world.nurse,
