@@ -437,8 +437,9 @@ def test_the_measures_tab_takes_a_fixed_number_of_queries(
                     answers=answers,
                     administered_at=now - timedelta(days=days_ago),
                 )
-        # 45: the chart frame checks the clinical-view permission (minimum necessary, #14).
-        with django_assert_max_num_queries(45) as captured:
+        # 46: the chart frame checks the clinical-view permission (minimum necessary, #14) and
+        # reads the clinic's time zone (#16).
+        with django_assert_max_num_queries(46) as captured:
             page = client.get(f"/measures/patients/{world.patient1.pk}/")
         assert page.status_code == 200 and "Baseline" in page.content.decode()
         sqls = [q["sql"].upper() for q in captured.captured_queries]
